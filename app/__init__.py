@@ -1,0 +1,1 @@
+"""Wiring: settings, the Starlette app, the CLI and the dev supervisor."""

@@ -1,0 +1,78 @@
+"""The Starlette application: routes, lifespan and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.db import close_db, init_db
+from app.graphiql import STATIC_DIR
+from app.graphql_http import GraphQLEndpoint
+from app.settings import Settings, get_settings
+from models import Account
+from resolvers.schema import schema as default_schema
+
+
+def create_app(
+    settings: Settings | None = None, schema: Any = None, *, manage_database: bool = True
+) -> Starlette:
+    """The app. `manage_database=False` leaves opening the database to the caller (tests
+    that also touch the database directly)."""
+    settings = settings or get_settings()
+    endpoint = GraphQLEndpoint(schema or default_schema, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await init_db(settings)
+        app.state.redis = Redis.from_url(settings.redis_url, socket_timeout=2)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if manage_database:
+                await close_db()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {"database": await _database_ready(), "redis": await _redis_ready(request)}
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def graphiql_redirect(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    routes = [
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/graphiql", graphiql_redirect, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _database_ready() -> bool:
+    try:
+        await Account._meta.db.execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True
+
+
+async def _redis_ready(request: Request) -> bool:
+    try:
+        return bool(await request.app.state.redis.ping())
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False

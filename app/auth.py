@@ -1,0 +1,89 @@
+"""Authentication: `Authorization: Bearer <token>` to a principal.
+
+Two kinds of credentials:
+- API tokens (`sw_...`, made with `python -m app token create`), for scripts and partners;
+- JWTs for single-page apps, signed with `JWT_SECRET` (HS256) or a key from `JWT_JWKS_URL`
+  (RS256/ES256). The `email` claim names the user; an optional `account` claim (an account
+  id) narrows the session to that account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from uuid import UUID
+
+import jwt
+
+from app.settings import Settings
+from domain.principals import MemberPrincipal, Principal
+from domain.tokens import principal_for_token, principal_for_user
+from models import User
+
+
+class AuthenticationError(Exception):
+    """No usable credential. The message is safe to show; it never says which part failed
+    beyond what the caller already knows (missing header, malformed, or rejected)."""
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthenticationError("missing Authorization header (use: Bearer <token>)")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("malformed Authorization header (use: Bearer <token>)")
+    return token.strip()
+
+
+async def authenticate(
+    authorization: str | None, settings: Settings, *, now: dt.datetime
+) -> Principal:
+    token = bearer_token(authorization)
+    if token.startswith(settings.token_prefix):
+        principal = await principal_for_token(token, now=now)
+    elif token.count(".") == 2 and (settings.jwt_secret or settings.jwt_jwks_url):
+        principal = await _principal_for_jwt(token, settings)
+    else:
+        principal = None
+    if principal is None:
+        raise AuthenticationError("invalid or expired token")
+    return principal
+
+
+async def _principal_for_jwt(token: str, settings: Settings) -> Principal | None:
+    try:
+        if settings.jwt_jwks_url:
+            key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            algorithms = ["RS256", "ES256"]
+        else:
+            key = settings.jwt_secret or ""
+            algorithms = ["HS256"]
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=algorithms,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "email"]},
+        )
+    except (jwt.PyJWTError, ValueError):
+        return None
+    user = await User.get_or_none(email=str(claims["email"]).lower())
+    if user is None:
+        return None
+    principal = await principal_for_user(user.id)
+    scope = claims.get("account")
+    if scope is None:
+        return principal
+    try:
+        account_id = UUID(str(scope))
+    except ValueError:
+        return None
+    if account_id not in principal.roles:
+        return None
+    return MemberPrincipal(user_id=user.id, roles={account_id: principal.roles[account_id]})
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)

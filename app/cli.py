@@ -1,0 +1,194 @@
+"""The command line. Every command has help; a wrong argument gives a one-line error and
+exit status 2; a refused action (unknown user, invalid catalog...) a one-line error and 1."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from app.settings import ROOT, Settings, SettingsError, load_settings
+from domain.errors import DomainError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m app", description="seatwise: run, administer, inspect.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    commands.add_parser(
+        "dev",
+        help="migrate, load demo data, start Redis, SMTP sink, API and worker (make run)",
+        description="The development supervisor: everything on embedded defaults.",
+    )
+    serve = commands.add_parser("serve", help="run the API (uvicorn)")
+    serve.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    commands.add_parser("worker", help="run one arq worker (same as python -m workers)")
+    commands.add_parser("migrate", help="apply pending database migrations")
+
+    migrations = commands.add_parser("migrations", help="write or check migrations")
+    migrations_commands = migrations.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=_Parser
+    )
+    migrations_commands.required = True
+    make = migrations_commands.add_parser("make", help="write a migration for model changes")
+    make.add_argument("--name", help="name of the migration file")
+    migrations_commands.add_parser("check", help="fail when models and migrations differ")
+
+    catalog = commands.add_parser("catalog", help="the product catalog and plans")
+    catalog_commands = catalog.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    catalog_commands.required = True
+    load = catalog_commands.add_parser("load", help="load data/catalog.yaml and data/plans.yaml")
+    load.add_argument("--catalog", type=Path, help="another catalog file")
+    load.add_argument("--plans", type=Path, help="another plans file")
+
+    seed = commands.add_parser("seed", help="load a data set")
+    seed_commands = seed.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    seed_commands.required = True
+    demo = seed_commands.add_parser("demo", help="load data/demo.yaml once (idempotent)")
+    demo.add_argument("--file", type=Path, help="another demo file")
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    token_commands.required = True
+    create = token_commands.add_parser(
+        "create",
+        help="make a token (printed once, stored hashed)",
+        description=(
+            "Either --email and --account (a member token, acting as that user inside that "
+            "account) or --partner (a partner token)."
+        ),
+    )
+    create.add_argument("--email", help="the user's email")
+    create.add_argument("--account", help="the account id, or its exact name")
+    create.add_argument("--partner", help="the partner code (e.g. NORTHWIND)")
+    create.add_argument("--label", default="", help="a note to recognise the token by")
+
+    schema = commands.add_parser("schema", help="the GraphQL schema")
+    schema_commands = schema.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    schema_commands.required = True
+    export = schema_commands.add_parser("export", help="write the SDL (default schema.graphql)")
+    export.add_argument("--output", type=Path, default=ROOT / "schema.graphql")
+
+    sink = commands.add_parser("smtp-sink", help="an SMTP server that keeps mail as .eml files")
+    sink.add_argument("--port", type=int, default=8025)
+    sink.add_argument("--dir", type=Path, default=ROOT / "var" / "mail")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Services log what they do; one-shot commands print their result and only warnings.
+    service = args.command in {"dev", "serve", "worker", "smtp-sink"}
+    logging.basicConfig(
+        level=logging.INFO if service else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+    )
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        return _run(args, settings)
+    except (SettingsError, DomainError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from app import commands
+
+    match args.command, getattr(args, "action", None):
+        case "dev", _:
+            from app.dev import run_dev
+
+            return run_dev(settings)
+        case "serve", _:
+            return _serve(settings, args)
+        case "worker", _:
+            from workers.main import run_worker
+
+            run_worker(settings)
+            return 0
+        case "migrate", _:
+            asyncio.run(commands.migrate(settings))
+            print("migrations applied")
+            return 0
+        case "migrations", "make":
+            from app.schema_migrations import write_pending_migrations
+
+            written = asyncio.run(write_pending_migrations(args.name))
+            print("\n".join(written) if written else "no changes")
+            return 0
+        case "migrations", "check":
+            from app.schema_migrations import pending_migrations
+
+            pending = asyncio.run(pending_migrations())
+            if pending:
+                print("models and migrations differ: run `make migrations`", file=sys.stderr)
+                return 1
+            print("models and migrations agree")
+            return 0
+        case "catalog", "load":
+            print(asyncio.run(commands.load_catalog_and_plans(settings, args.catalog, args.plans)))
+            return 0
+        case "seed", "demo":
+            wrote = asyncio.run(commands.seed_demo_data(settings, args.file))
+            print("demo data loaded" if wrote else "demo data already present")
+            return 0
+        case "token", "create":
+            return _create_token(settings, args)
+        case "schema", "export":
+            from resolvers.schema import schema_sdl
+
+            args.output.write_text(schema_sdl(), encoding="utf-8")
+            print(f"wrote {args.output}")
+            return 0
+        case "smtp-sink", _:
+            from app.embedded import run_smtp_sink
+
+            run_smtp_sink("127.0.0.1", args.port, args.dir)
+            return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _create_token(settings: Settings, args: argparse.Namespace) -> int:
+    from app import commands
+
+    member = args.email is not None or args.account is not None
+    if member == (args.partner is not None) or (member and not (args.email and args.account)):
+        print(
+            "error: give either --email and --account, or --partner (see --help)",
+            file=sys.stderr,
+        )
+        return 2
+    issued = asyncio.run(
+        commands.create_token(
+            settings, email=args.email, account=args.account, partner=args.partner, label=args.label
+        )
+    )
+    print(issued.token)
+    return 0

@@ -1,0 +1,80 @@
+"""The work behind the CLI commands that touch the database (each opens and closes it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from uuid import UUID
+
+from app.data_files import DATA_DIR, read_yaml
+from app.db import database
+from app.db import migrate as migrate_database
+from app.settings import Settings
+from domain.catalog import load_catalog, parse_catalog
+from domain.demo import seed_demo
+from domain.errors import DomainError, ErrorCode
+from domain.plans import load_plans, parse_plans
+from domain.tokens import IssuedToken, create_member_token, create_partner_token
+from models import Account
+
+
+async def migrate(settings: Settings) -> None:
+    await migrate_database(settings.database_url)
+
+
+async def load_catalog_and_plans(
+    settings: Settings, catalog_file: Path | None = None, plans_file: Path | None = None
+) -> str:
+    catalog = parse_catalog(read_yaml(catalog_file or DATA_DIR / "catalog.yaml"))
+    plans = parse_plans(read_yaml(plans_file or DATA_DIR / "plans.yaml"))
+    async with database(settings):
+        catalog_counts = await load_catalog(catalog)
+        plan_counts = await load_plans(plans)
+    return (
+        f"catalog: {catalog_counts['products']} products ({catalog_counts['created']} new), "
+        f"plans: {plan_counts['plans']} with {plan_counts['features']} features"
+    )
+
+
+async def seed_demo_data(settings: Settings, demo_file: Path | None = None) -> bool:
+    data = read_yaml(demo_file or DATA_DIR / "demo.yaml")
+    async with database(settings):
+        return await seed_demo(data, now=dt.datetime.now(dt.UTC))
+
+
+async def create_token(
+    settings: Settings,
+    *,
+    email: str | None,
+    account: str | None,
+    partner: str | None,
+    label: str = "",
+) -> IssuedToken:
+    async with database(settings):
+        if partner:
+            return await create_partner_token(
+                partner_code=partner, prefix=settings.token_prefix, label=label
+            )
+        assert email
+        assert account
+        return await create_member_token(
+            email=email,
+            account_id=await _account_id(account),
+            prefix=settings.token_prefix,
+            label=label,
+        )
+
+
+async def _account_id(reference: str) -> UUID:
+    """An account by id, or by its exact name when the name is unambiguous."""
+    try:
+        return UUID(reference)
+    except ValueError:
+        pass
+    matches = await Account.filter(name=reference).values_list("id", flat=True)
+    if len(matches) != 1:
+        found = "no" if not matches else "several"
+        raise DomainError(
+            ErrorCode.NOT_FOUND, f"{found} account named {reference!r}: pass its id", ("account",)
+        )
+    return UUID(str(matches[0]))

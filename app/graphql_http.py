@@ -1,0 +1,174 @@
+"""GraphQL over HTTP, written out so every rule is ours and visible.
+
+- POST with an `application/json` body; any other body is refused (415): a browser cannot
+  send JSON across origins without a CORS preflight, which closes the CSRF hole that
+  form-encoded or multipart GraphQL bodies open.
+- GET for queries only; a mutation over GET answers 405 and changes nothing.
+- One operation per request: a JSON array (HTTP batching) is refused.
+- `Accept: application/graphql-response+json` is answered with that media type and the
+  status codes of the GraphQL-over-HTTP spec (400 when the request never executed);
+  `application/json` keeps the traditional 200.
+- Authentication happens before parsing: without a valid credential the answer is 401
+  with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
+- Errors the resolvers did not mean to show are masked as `INTERNAL_SERVER_ERROR` with the
+  request id, and logged once with their traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from app.auth import AuthenticationError, authenticate
+from app.errors import ApiError, error_code_of, masked_error
+from app.graphiql import graphiql_page
+from app.settings import Settings
+from schema.context import Context
+
+logger = logging.getLogger("seatwise.graphql")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        self.schema = schema
+        self.settings = settings
+
+    async def handle(self, request: Request) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        media_type = _response_media_type(request.headers.get("accept", ""))
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.method == "GET" and "query" not in request.query_params and wants_html:
+            return HTMLResponse(graphiql_page())
+        try:
+            params = await _read_params(request)
+            principal = await authenticate(
+                request.headers.get("authorization"), self.settings, now=dt.datetime.now(dt.UTC)
+            )
+        except ApiError as error:
+            return _error_response(error, media_type, request_id)
+        except AuthenticationError as error:
+            api_error = ApiError(401, "UNAUTHENTICATED", str(error))
+            response = _error_response(api_error, media_type, request_id)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
+            return response
+        context = Context(principal=principal, settings=self.settings, request_id=request_id)
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        try:
+            result = await self.schema.execute(
+                params["query"],
+                variable_values=params.get("variables"),
+                context_value=context,
+                operation_name=params.get("operationName"),
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.MUTATION:
+                api_error = ApiError(
+                    405, "METHOD_NOT_ALLOWED", "mutations are not allowed over GET: use POST"
+                )
+                response = _error_response(api_error, media_type, request_id)
+                response.headers["Allow"] = "POST"
+                return response
+            return _error_response(
+                ApiError(400, "BAD_REQUEST", "subscriptions are served over WebSocket"),
+                media_type,
+                request_id,
+            )
+        except CannotGetOperationTypeError as error:
+            return _error_response(
+                ApiError(400, "BAD_REQUEST", error.as_http_error_reason()), media_type, request_id
+            )
+        return _result_response(result, media_type, request_id)
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query_params)
+        for key in ("variables", "extensions"):
+            if key in params:
+                params[key] = _parse_json(params[key], f"the '{key}' query parameter")
+    else:
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != JSON:
+            raise ApiError(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "POST bodies must be application/json (other types are refused against CSRF)",
+            )
+        params = _parse_json((await request.body()).decode("utf-8", "replace"), "the body")
+        if isinstance(params, list):
+            raise ApiError(400, "BAD_REQUEST", "batched requests are not supported: send one")
+    if not isinstance(params, dict):
+        raise ApiError(400, "BAD_REQUEST", "the request must be a JSON object")
+    if not isinstance(params.get("query"), str) or not params["query"].strip():
+        raise ApiError(400, "BAD_REQUEST", "the request has no 'query' string")
+    if params.get("variables") is not None and not isinstance(params["variables"], dict):
+        raise ApiError(400, "BAD_REQUEST", "'variables' must be a JSON object")
+    if params.get("operationName") is not None and not isinstance(params["operationName"], str):
+        raise ApiError(400, "BAD_REQUEST", "'operationName' must be a string")
+    return params
+
+
+def _parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "BAD_REQUEST", f"malformed JSON in {what}: {exc.msg}") from None
+
+
+def _response_media_type(accept: str) -> str:
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else JSON
+
+
+def _error_response(error: ApiError, media_type: str, request_id: str) -> Response:
+    body = {"errors": [error.formatted(request_id)]}
+    # The traditional media type keeps 200 for GraphQL errors, but not for failures of
+    # HTTP itself (method, media type, authentication).
+    status = error.status
+    return JSONResponse(body, status_code=status, media_type=media_type)
+
+
+def _result_response(result: ExecutionResult, media_type: str, request_id: str) -> Response:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [_format_error(error, request_id) for error in result.errors]
+    if result.data is not None or not result.errors:
+        body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
+    status = 200
+    if media_type == GRAPHQL_RESPONSE and result.data is None and result.errors:
+        status = 400
+    return JSONResponse(body, status_code=status, media_type=media_type)
+
+
+def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    code = error_code_of(error)
+    if code is None:
+        logger.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or ()),
+            request_id,
+            exc_info=error.original_error or error,
+        )
+        return masked_error(error, request_id)
+    formatted = dict(error.formatted)
+    formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    return formatted

@@ -1,0 +1,132 @@
+"""Settings: the only module that reads the environment.
+
+Every value has a safe default so that `make run` works on a fresh clone; production sets
+`DATABASE_URL`, `REDIS_URL`, `SMTP_URL`, `PUBLIC_URL` and the JWT settings. A bad value
+stops the process at start with a message that names the variable (`SettingsError`).
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+
+
+class GraceAnchor(enum.StrEnum):
+    """What the grace period of a trade-in counts from."""
+
+    ORDER = "order"
+    COMMENCEMENT = "commencement"
+
+
+class SettingsError(Exception):
+    """A setting read from the environment is invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite://{VAR_DIR / 'seatwise.sqlite3'}",
+        description="sqlite:///path/file.sqlite3 or postgres://user:pass@host:port/db",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis for the job queue; `make run` starts an embedded one.",
+    )
+    smtp_url: str = Field(
+        default="smtp://127.0.0.1:8025",
+        description="smtp://[user:pass@]host:port (or smtps:// for implicit TLS).",
+    )
+    mail_from: str = Field(default="seatwise <no-reply@seatwise.local>")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of the links put in emails."
+    )
+    var_dir: Path = Field(
+        default=VAR_DIR, description="Where `make run` keeps Redis data, mail and demo tokens."
+    )
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="info")
+
+    jwt_secret: str | None = Field(
+        default=None, description="Shared HS256 secret for single-page-app JWTs."
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL for RS256/ES256 JWTs (instead of a secret)."
+    )
+    jwt_audience: str = Field(default="seatwise")
+    jwt_issuer: str | None = Field(default=None)
+    token_prefix: str = Field(
+        default="sw_", description="Prefix of API tokens, so leaked tokens are recognisable."
+    )
+
+    grace_days: int = Field(default=30, ge=1, le=365)
+    grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
+            raise ValueError("must start with sqlite://, postgres:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError("must look like smtp://host:port or smtps://host:port")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return value.lower()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise `SettingsError` naming the first bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+            problems.append(f"{variable}: {error['msg']}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

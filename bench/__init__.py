@@ -1,0 +1,1 @@
+"""Benchmarks with their recorded results (`make bench`); not timed tests."""

@@ -1,0 +1,29 @@
+"""Typed errors with stable codes.
+
+A `DomainError` is a refusal a user can act on: resolvers turn it into a `UserError` in the
+mutation payload (code, message, field path). Codes are part of the API: never rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_INPUT = "INVALID_INPUT"
+    CATALOG_INVALID = "CATALOG_INVALID"
+    NOT_A_MEMBER = "NOT_A_MEMBER"
+    TOKEN_INVALID = "TOKEN_INVALID"
+
+
+class DomainError(Exception):
+    def __init__(self, code: ErrorCode, message: str, field: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"

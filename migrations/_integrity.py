@@ -1,0 +1,88 @@
+"""A migration operation that makes the database enforce the models' constraints.
+
+Tortoise 1.1's `CreateModel` records `Meta.constraints` in the migration state but writes
+neither the CHECK clauses nor the partial unique indexes, and its SQLite path for adding a
+CHECK later rebuilds the table without its indexes. So every migration that creates a
+table with constraints follows it with `EnforceConstraints(model)`, which reads them from
+the migration state and writes them:
+
+- PostgreSQL: `ALTER TABLE ... ADD CONSTRAINT ... CHECK (...)`.
+- SQLite (which cannot add a CHECK to a table): the table is rebuilt from its own
+  `CREATE TABLE` text with the CHECK clauses appended, its rows copied and its indexes
+  re-created, as SQLite's documentation prescribes for schema changes.
+- conditional unique: `CREATE UNIQUE INDEX ... WHERE ...`, the same on both.
+
+It changes no state, so the autodetector still compares models with migrations, and
+`tests/migrations` checks that every declared constraint exists in a migrated database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
+from tortoise.migrations.operations import TortoiseOperation
+
+
+class EnforceConstraints(TortoiseOperation):
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+
+    def describe(self) -> str:
+        return f"Enforce the constraints of {self.model_name}"
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if not state_editor:
+            return
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        table = model._meta.db_table
+        constraints = list(model._meta.constraints)
+        checks = [c for c in constraints if isinstance(c, CheckConstraint)]
+        partial_uniques = [
+            c for c in constraints if isinstance(c, UniqueConstraint) and c.condition
+        ]
+        if checks:
+            if state_editor.DIALECT == "sqlite":
+                await _rebuild_sqlite_table_with_checks(state_editor, table, checks)
+            else:
+                for check in checks:
+                    await state_editor._run_sql(
+                        f'ALTER TABLE "{table}" ADD CONSTRAINT "{check.name}" CHECK ({check.check})'
+                    )
+        for unique in partial_uniques:
+            columns = ", ".join(f'"{field}"' for field in unique.fields)
+            await state_editor._run_sql(
+                f'CREATE UNIQUE INDEX "{unique.name}" ON "{table}" ({columns}) '
+                f"WHERE {unique.condition}"
+            )
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        # The backward step of the CreateModel before it drops the table and all of these.
+        return None
+
+
+async def _rebuild_sqlite_table_with_checks(
+    editor: Any, table: str, checks: list[CheckConstraint]
+) -> None:
+    _, rows = await editor.client.execute_query(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    )
+    create_sql = rows[0]["sql"]
+    _, index_rows = await editor.client.execute_query(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        [table],
+    )
+    head, _, _ = create_sql.rstrip().rpartition(")")
+    clauses = "".join(f',\n    CONSTRAINT "{c.name}" CHECK ({c.check})' for c in checks)
+    temporary = f"new__{table}"
+    head = head.replace(f'"{table}"', f'"{temporary}"', 1)
+    await editor._run_sql(f"{head}{clauses}\n)")
+    await editor._run_sql(f'INSERT INTO "{temporary}" SELECT * FROM "{table}"')
+    await editor._run_sql(f'DROP TABLE "{table}"')
+    await editor._run_sql(f'ALTER TABLE "{temporary}" RENAME TO "{table}"')
+    for index in index_rows:
+        await editor._run_sql(index["sql"])

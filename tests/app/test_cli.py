@@ -1,0 +1,163 @@
+"""`python -m app ...` as people run it: in a subprocess, from the repository root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import sqlite_copy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def demo_url(demo_template: Path, tmp_path: Path) -> str:
+    return sqlite_copy(demo_template, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["dev"],
+        ["serve"],
+        ["worker"],
+        ["migrate"],
+        ["migrations", "make"],
+        ["migrations", "check"],
+        ["catalog", "load"],
+        ["seed", "demo"],
+        ["token", "create"],
+        ["schema", "export"],
+        ["smtp-sink"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: python -m app")
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["frobnicate"], "python -m app: error: argument COMMAND: invalid choice: 'frobnicate'"),
+        (["catalog"], "python -m app catalog: error: the following arguments are required: ACTION"),
+        (["serve", "--port", "eighty"], "python -m app serve: error: argument --port: invalid int"),
+    ],
+)
+def test_wrong_arguments_give_one_line_and_exit_2(args: list[str], error: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(error)
+    assert result.stderr.rstrip().endswith("(see --help)")
+
+
+def test_token_create_prints_the_token_once(demo_url: str) -> None:
+    result = run_cli(
+        "token",
+        "create",
+        "--email",
+        "alice.martin@acme.example",
+        "--account",
+        "Acme Engineering",
+        database_url=demo_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("sw_") == 1
+    assert len(result.stdout.split()) == 1
+
+
+def test_token_create_for_a_partner(demo_url: str) -> None:
+    result = run_cli("token", "create", "--partner", "NORTHWIND", database_url=demo_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("sw_")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "error"),
+    [
+        (
+            ["--email", "ghost@acme.example", "--account", "Acme Engineering"],
+            1,
+            "error: no user with email ghost@acme.example",
+        ),
+        (
+            ["--email", "alice.martin@acme.example", "--account", "Nope Ltd"],
+            1,
+            "error: no account named 'Nope Ltd': pass its id",
+        ),
+        (["--partner", "NOBODY"], 1, "error: no partner NOBODY"),
+        (
+            ["--email", "alice.martin@acme.example"],
+            2,
+            "error: give either --email and --account, or --partner (see --help)",
+        ),
+        (
+            ["--partner", "NORTHWIND", "--email", "a@b.c", "--account", "x"],
+            2,
+            "error: give either --email and --account, or --partner (see --help)",
+        ),
+    ],
+)
+def test_token_create_refusals_are_one_line(
+    demo_url: str, args: list[str], code: int, error: str
+) -> None:
+    result = run_cli("token", "create", *args, database_url=demo_url)
+    assert (result.returncode, result.stdout, result.stderr.strip()) == (code, "", error)
+
+
+def test_a_bad_setting_is_named_at_start() -> None:
+    env_result = subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        cwd=ROOT,
+        env={**os.environ, "GRACE_ANCHOR": "delivery"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert env_result.returncode == 1
+    assert env_result.stderr.startswith("error: invalid setting GRACE_ANCHOR: ")
+
+
+def test_catalog_load_and_seed_are_idempotent(demo_url: str) -> None:
+    first = run_cli("catalog", "load", database_url=demo_url)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "catalog: 22 products (0 new), plans: 2 with 10 features"
+    seed = run_cli("seed", "demo", database_url=demo_url)
+    assert seed.stdout.strip() == "demo data already present"
+
+
+def test_migrations_check_agrees() -> None:
+    result = run_cli("migrations", "check")
+    assert (result.returncode, result.stdout.strip()) == (0, "models and migrations agree")
+
+
+def test_schema_export_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    result = run_cli("schema", "export", "--output", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "type Viewer" in target.read_text()

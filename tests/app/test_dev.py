@@ -1,0 +1,139 @@
+"""`make run` end to end: the supervisor brings everything up on embedded services, the
+printed admin token works, GraphiQL loads, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(status.parent.name))
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    assert process.stdout is not None
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError("never saw " + marker + ":\n" + "".join(seen))
+
+
+@pytest.mark.slow
+def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite://{tmp_path / 'var' / 'seatwise.sqlite3'}",
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = _read_until(process, "try:", timeout=90)
+        tokens = re.findall(r"^\s+(sw_\S+)$", banner, re.MULTILINE)
+        assert len(tokens) == 2
+        admin_token = tokens[0]
+        assert f"http://127.0.0.1:{port}/graphql" in banner
+        children = _descendants(process.pid)
+        assert len(children) >= 4  # redis, smtp sink, api, worker
+
+        base = f"http://127.0.0.1:{port}"
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        assert ready.json() == {"status": "ready", "checks": {"database": True, "redis": True}}
+        viewer = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ viewer { user { email } memberships { role account { name } } } }"},
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=10,
+        )
+        assert viewer.json() == {
+            "data": {
+                "viewer": {
+                    "user": {"email": "alice.martin@acme.example"},
+                    "memberships": [
+                        {"role": "PRIMARY_ADMIN", "account": {"name": "Acme Engineering"}}
+                    ],
+                }
+            }
+        }
+        page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10)
+        assert page.status_code == 200
+        script = httpx.get(f"{base}/static/graphiql/graphiql.min.js", timeout=10)
+        assert script.status_code == 200
+    finally:
+        # When Ctrl-C reaches the supervisor
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    # Then it stopped cleanly and every child is gone
+    assert process.returncode == 0
+    assert "seatwise: stopped" in output
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+@pytest.mark.slow
+def test_a_second_run_does_not_duplicate_the_demo_data(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
+    }
+    for expected in ("demo data loaded", "demo data already present"):
+        for command in (["migrate"], ["catalog", "load"], ["seed", "demo"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "app", *command],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+        assert result.stdout.strip() == expected

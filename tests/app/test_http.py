@@ -1,0 +1,149 @@
+"""The API over real HTTP (uvicorn): health, readiness, authentication, viewer, GraphiQL."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from app.asgi import create_app
+from models import Account, Partner, User
+from tests.conftest import make_settings
+from tests.support.services import start_api_server
+from tests.support.tokens import bearer, member_token, partner_token
+
+VIEWER = """{ viewer { user { id name email }
+                       partner { id name }
+                       memberships { role account { id name } } } }"""
+
+
+async def test_healthz_answers_while_the_process_lives(api: httpx.AsyncClient) -> None:
+    response = await api.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_is_ready_when_database_and_redis_answer(api: httpx.AsyncClient) -> None:
+    response = await api.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": True, "redis": True}}
+
+
+async def test_readyz_is_unavailable_without_redis(demo_db: str) -> None:
+    # Given an app whose Redis URL points at a closed port
+    settings = make_settings(demo_db, redis_url="redis://127.0.0.1:1/0")
+    server = await start_api_server(create_app(settings, manage_database=False))
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            response = await client.get("/readyz")
+    finally:
+        await server.stop()
+    # Then it says which dependency is missing
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "redis": False},
+    }
+
+
+async def test_viewer_returns_the_admin_and_their_account(api: httpx.AsyncClient) -> None:
+    # Given a token for Alice in Acme
+    token = await member_token("alice.martin@acme.example", "Acme Engineering")
+    alice = await User.get(email="alice.martin@acme.example")
+    acme = await Account.get(name="Acme Engineering")
+    # When she asks who she is
+    response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    # Then she gets herself and her account with her role
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "data": {
+            "viewer": {
+                "user": {
+                    "id": body["data"]["viewer"]["user"]["id"],
+                    "name": "Alice Martin",
+                    "email": "alice.martin@acme.example",
+                },
+                "partner": None,
+                "memberships": [
+                    {
+                        "role": "PRIMARY_ADMIN",
+                        "account": {
+                            "id": body["data"]["viewer"]["memberships"][0]["account"]["id"],
+                            "name": "Acme Engineering",
+                        },
+                    }
+                ],
+            }
+        }
+    }
+    # and the ids are opaque: they do not show the row ids
+    user_id = body["data"]["viewer"]["user"]["id"]
+    account_id = body["data"]["viewer"]["memberships"][0]["account"]["id"]
+    assert str(alice.id) not in user_id
+    assert str(acme.id) not in account_id
+
+
+async def test_viewer_over_get_works_for_queries(api: httpx.AsyncClient) -> None:
+    token = await partner_token("NORTHWIND")
+    response = await api.get(
+        "/graphql", params={"query": "{ viewer { partner { name } } }"}, headers=bearer(token)
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"viewer": {"partner": {"name": "Northwind CAD Solutions"}}}}
+
+
+async def test_viewer_returns_the_partner_for_a_partner_token(api: httpx.AsyncClient) -> None:
+    token = await partner_token("NORTHWIND")
+    northwind = await Partner.get(code="NORTHWIND")
+    response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    viewer = response.json()["data"]["viewer"]
+    assert viewer["user"] is None
+    assert viewer["memberships"] == []
+    assert viewer["partner"]["name"] == northwind.name
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "missing Authorization header (use: Bearer <token>)"),
+        (
+            {"Authorization": "Basic YWxpY2U6cGFzcw=="},
+            "malformed Authorization header (use: Bearer <token>)",
+        ),
+        ({"Authorization": "Bearer sw_forged"}, "invalid or expired token"),
+        ({"Authorization": "Bearer a.b.c"}, "invalid or expired token"),
+    ],
+)
+async def test_no_token_or_a_bad_token_is_unauthenticated_not_a_crash(
+    api: httpx.AsyncClient, headers: dict[str, str], message: str
+) -> None:
+    response = await api.post("/graphql", json={"query": VIEWER}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="seatwise"'
+    errors = response.json()["errors"]
+    assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+        (message, "UNAUTHENTICATED")
+    ]
+    assert "data" not in response.json()
+
+
+async def test_graphiql_page_loads_its_assets_from_the_app(api: httpx.AsyncClient) -> None:
+    # When a browser opens /graphql
+    page = await api.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    # Then every script and stylesheet is served by the app itself, none from a CDN
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets == [
+        "/static/graphiql/graphiql.min.css",
+        "/static/graphiql/react.production.min.js",
+        "/static/graphiql/react-dom.production.min.js",
+        "/static/graphiql/graphiql.min.js",
+    ]
+    for asset in assets:
+        response = await api.get(asset)
+        assert response.status_code == 200
+        assert len(response.content) > 10_000
+    assert "unpkg.com" not in page.text
+    assert "cdn" not in page.text.lower()

@@ -1,0 +1,56 @@
+"""Test databases: migrated once into a template, copied for every test.
+
+SQLite: the template is a file migrated once per session (and another with the catalog,
+plans and demo data loaded); each test gets its own copy. PostgreSQL: the same, with
+`CREATE DATABASE ... TEMPLATE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import shutil
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from app.data_files import DATA_DIR, read_yaml
+from app.db import migrate, tortoise_config
+from domain.catalog import load_catalog, parse_catalog
+from domain.demo import seed_demo
+from domain.plans import load_plans, parse_plans
+
+# The demo data is written as of this moment, so tests see the same rows every run.
+DEMO_NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+_counter = itertools.count()
+
+
+async def load_reference_data(*, demo: bool) -> None:
+    await load_catalog(parse_catalog(read_yaml(DATA_DIR / "catalog.yaml")))
+    await load_plans(parse_plans(read_yaml(DATA_DIR / "plans.yaml")))
+    if demo:
+        await seed_demo(read_yaml(DATA_DIR / "demo.yaml"), now=DEMO_NOW)
+
+
+async def build_template(url: str, *, demo: bool) -> None:
+    await migrate(url)
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        await load_reference_data(demo=demo)
+    finally:
+        await Tortoise.close_connections()
+
+
+def sqlite_template(directory: Path, *, demo: bool) -> Path:
+    path = directory / ("demo.sqlite3" if demo else "empty.sqlite3")
+    if not path.exists():
+        asyncio.run(build_template(f"sqlite://{path}", demo=demo))
+    return path
+
+
+def sqlite_copy(template: Path, directory: Path) -> str:
+    target = directory / f"test-{next(_counter)}.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite://{target}"

@@ -1,0 +1,1 @@
+"""arq glue (`python -m workers`): settings, tasks, cron. Thin over `domain/`."""

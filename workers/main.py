@@ -1,0 +1,59 @@
+"""The arq worker: settings, start-up and the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from app.db import close_db, init_db
+from app.settings import Settings
+from workers.serialization import deserialize, serialize
+from workers.tasks import deliver_outbox_message, relay_outbox
+
+HEALTH_CHECK_KEY = "seatwise:worker:health"
+
+
+def build_worker(settings: Settings, **overrides: Any) -> Worker:
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        await init_db(settings)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await close_db()
+
+    options: dict[str, Any] = {
+        "functions": [deliver_outbox_message],
+        "cron_jobs": [cron(relay_outbox, second={0, 15, 30, 45}, run_at_startup=True, unique=True)],
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        # Short timeouts: a job of a killed worker is retried after the longest timeout.
+        "job_timeout": 60,
+        "max_jobs": 50,
+        "poll_delay": 0.1,
+        "keep_result": 60,
+        "health_check_interval": 15,
+        "health_check_key": HEALTH_CHECK_KEY,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+def run_worker(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> None:
+    worker = build_worker(settings)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
