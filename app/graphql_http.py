@@ -33,7 +33,7 @@ from app.auth import AuthenticationError, authenticate
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.settings import Settings
-from schema.context import Context
+from schema.context import build_context
 
 logger = logging.getLogger("seatwise.graphql")
 
@@ -64,7 +64,7 @@ class GraphQLEndpoint:
             response = _error_response(api_error, media_type, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
             return response
-        context = Context(principal=principal, settings=self.settings, request_id=request_id)
+        context = await build_context(principal, self.settings, request_id)
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"

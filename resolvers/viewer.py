@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from domain.principals import MemberPrincipal
-from models import Account as AccountRow
+from models import Membership
 from models import Partner as PartnerRow
 from models import User as UserRow
 from schema.context import Info
-from schema.enums import Role, to_graphql
-from schema.types.account import Account, Membership, User
-from schema.types.partner import Partner
-from schema.types.viewer import Viewer
+from schema.types.partner import PARTNER_FIELDS, Partner
+from schema.types.user import MEMBER_FIELDS, User
+from schema.types.viewer import Person, Viewer
 
 
 async def resolve_viewer(info: Info) -> Viewer:
     principal = info.context.principal
     if isinstance(principal, MemberPrincipal):
-        user = await UserRow.get(id=principal.user_id)
-        accounts = await AccountRow.filter(id__in=list(principal.roles)).order_by("name", "id")
-        memberships = [
-            Membership(account=Account.from_row(a), role=to_graphql(Role, principal.roles[a.id]))
-            for a in accounts
-        ]
-        return Viewer(user=User.from_row(user), partner=None, memberships=memberships)
-    partner = await PartnerRow.get(id=principal.partner_id)
-    return Viewer(user=None, partner=Partner.from_row(partner), memberships=[])
+        person = await UserRow.get(id=principal.user_id)
+        rows = (
+            await Membership.filter(user_id=principal.user_id, account_id__in=list(principal.roles))
+            .order_by("account__name", "id")
+            .values(*MEMBER_FIELDS)
+        )
+        return Viewer(
+            user=Person(name=person.name, email=person.email, locale=person.locale),
+            partner=None,
+            memberships=[User.from_row(row) for row in rows],
+        )
+    row = await PartnerRow.filter(id=principal.partner_id).first().values(*PARTNER_FIELDS)
+    return Viewer(user=None, partner=Partner.from_row(row) if row else None, memberships=[])

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.types.account import Membership, User
 from schema.types.partner import Partner
+from schema.types.user import User
+
+
+@strawberry.type(name="Person", description="Who a member is, across all their accounts.")
+class Person:
+    name: str = strawberry.field(description="Full name.")
+    email: str = strawberry.field(description="Sign-in email, lower-case.")
+    locale: str = strawberry.field(description="Language of the emails sent to them.")
 
 
 @strawberry.type(
@@ -14,8 +21,9 @@ from schema.types.partner import Partner
     ),
 )
 class Viewer:
-    user: User | None = strawberry.field(description="The signed-in user, for members.")
+    user: Person | None = strawberry.field(description="The signed-in person, for members.")
     partner: Partner | None = strawberry.field(description="The partner, for partner tokens.")
-    memberships: list[Membership] = strawberry.field(
-        description="The accounts this credential may act in, with the role in each."
+    memberships: list[User] = strawberry.field(
+        description="The caller as a member of each account this credential may act in: "
+        "role, account, seats and products there."
     )

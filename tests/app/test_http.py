@@ -8,14 +8,15 @@ import httpx
 import pytest
 
 from app.asgi import create_app
-from models import Account, Partner, User
+from models import Account, Membership, Partner
+from schema.ids import to_global_id
 from tests.conftest import make_settings
 from tests.support.services import start_api_server
 from tests.support.tokens import bearer, member_token, partner_token
 
-VIEWER = """{ viewer { user { id name email }
+VIEWER = """{ viewer { user { name email }
                        partner { id name }
-                       memberships { role account { id name } } } }"""
+                       memberships { id role account { id name } } } }"""
 
 
 async def test_healthz_answers_while_the_process_lives(api: httpx.AsyncClient) -> None:
@@ -49,27 +50,23 @@ async def test_readyz_is_unavailable_without_redis(demo_db: str) -> None:
 async def test_viewer_returns_the_admin_and_their_account(api: httpx.AsyncClient) -> None:
     # Given a token for Alice in Acme
     token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    alice = await User.get(email="alice.martin@acme.example")
     acme = await Account.get(name="Acme Engineering")
+    membership = await Membership.get(account_id=acme.id, user__email="alice.martin@acme.example")
     # When she asks who she is
     response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
     # Then she gets herself and her account with her role
     assert response.status_code == 200
-    body = response.json()
-    assert body == {
+    assert response.json() == {
         "data": {
             "viewer": {
-                "user": {
-                    "id": body["data"]["viewer"]["user"]["id"],
-                    "name": "Alice Martin",
-                    "email": "alice.martin@acme.example",
-                },
+                "user": {"name": "Alice Martin", "email": "alice.martin@acme.example"},
                 "partner": None,
                 "memberships": [
                     {
+                        "id": to_global_id("User", membership.id),
                         "role": "PRIMARY_ADMIN",
                         "account": {
-                            "id": body["data"]["viewer"]["memberships"][0]["account"]["id"],
+                            "id": to_global_id("Account", acme.id),
                             "name": "Acme Engineering",
                         },
                     }
@@ -78,10 +75,7 @@ async def test_viewer_returns_the_admin_and_their_account(api: httpx.AsyncClient
         }
     }
     # and the ids are opaque: they do not show the row ids
-    user_id = body["data"]["viewer"]["user"]["id"]
-    account_id = body["data"]["viewer"]["memberships"][0]["account"]["id"]
-    assert str(alice.id) not in user_id
-    assert str(acme.id) not in account_id
+    assert str(acme.id) not in to_global_id("Account", acme.id)
 
 
 async def test_viewer_over_get_works_for_queries(api: httpx.AsyncClient) -> None:

@@ -1,0 +1,163 @@
+"""What the account lists mean: which users, subscriptions and contracts a filter keeps,
+and which products a member can use now (DESIGN.md 2 and the seed's "filter users by
+contract"). Functions return querysets, so callers can page and count them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from models import (
+    CollectionItem,
+    Contract,
+    Membership,
+    Product,
+    ProductSubscription,
+    SeatAssignment,
+    TradeIn,
+)
+from models.enums import Channel, ProductKind, SubscriptionStatus, TradeInStatus
+
+# Subscriptions whose seats give access to the product now.
+USABLE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.IN_GRACE)
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    contract_id: UUID | None = None
+    subscription_id: UUID | None = None
+    product_id: UUID | None = None
+    assigned: bool | None = None
+    needs_transition: bool | None = None
+    search: str | None = None
+
+
+def _active_seats_in(account_id: UUID) -> QuerySet[SeatAssignment]:
+    return SeatAssignment.filter(unassigned_at=None, subscription__contract__account_id=account_id)
+
+
+async def members(account_id: UUID, wanted: MemberFilter) -> QuerySet[Membership]:
+    query = Membership.filter(account_id=account_id)
+    if wanted.contract_id is not None:
+        seats = _active_seats_in(account_id).filter(subscription__contract_id=wanted.contract_id)
+        query = query.filter(user_id__in=Subquery(seats.values("user_id")))
+    if wanted.subscription_id is not None:
+        seats = _active_seats_in(account_id).filter(subscription_id=wanted.subscription_id)
+        query = query.filter(user_id__in=Subquery(seats.values("user_id")))
+    if wanted.product_id is not None:
+        giving = await subscriptions_giving(account_id, wanted.product_id)
+        seats = _active_seats_in(account_id).filter(subscription_id__in=giving)
+        query = query.filter(user_id__in=Subquery(seats.values("user_id")))
+    if wanted.assigned is not None:
+        seated = Subquery(_active_seats_in(account_id).values("user_id"))
+        query = (
+            query.filter(user_id__in=seated)
+            if wanted.assigned
+            else query.exclude(user_id__in=seated)
+        )
+    if wanted.needs_transition is not None:
+        pending = list(await users_needing_transition(account_id))
+        query = (
+            query.filter(user_id__in=pending)
+            if wanted.needs_transition
+            else query.exclude(user_id__in=pending)
+        )
+    if wanted.search:
+        text = wanted.search.strip()
+        query = query.filter(Q(user__name__icontains=text) | Q(user__email__icontains=text))
+    return query
+
+
+async def subscriptions_giving(account_id: UUID, product_id: UUID) -> list[UUID]:
+    """Usable subscriptions of the account for this product, directly or by a collection."""
+    collections = await CollectionItem.filter(product_id=product_id).values_list(
+        "collection_id", flat=True
+    )
+    ids = await ProductSubscription.filter(
+        contract__account_id=account_id,
+        status__in=USABLE_STATUSES,
+        product_id__in=[product_id, *collections],
+    ).values_list("id", flat=True)
+    return [UUID(str(i)) for i in ids]
+
+
+async def users_needing_transition(account_id: UUID) -> set[UUID]:
+    """Users with a seat on the source of a trade-in in grace but none on its target."""
+    trade_ins = await TradeIn.filter(
+        status=TradeInStatus.IN_GRACE, source__contract__account_id=account_id
+    ).values_list("source_id", "target_id")
+    if not trade_ins:
+        return set()
+    target_of = dict(trade_ins)
+    seats = await SeatAssignment.filter(
+        unassigned_at=None, subscription_id__in=[*target_of, *target_of.values()]
+    ).values_list("subscription_id", "user_id")
+    on = {(subscription, user) for subscription, user in seats}
+    return {
+        user
+        for subscription, user in on
+        if subscription in target_of and (target_of[subscription], user) not in on
+    }
+
+
+def subscriptions(
+    account_id: UUID,
+    *,
+    contract_id: UUID | None = None,
+    product_id: UUID | None = None,
+    status: SubscriptionStatus | None = None,
+    plan_code: str | None = None,
+) -> QuerySet[ProductSubscription]:
+    query = ProductSubscription.filter(contract__account_id=account_id)
+    if contract_id is not None:
+        query = query.filter(contract_id=contract_id)
+    if product_id is not None:
+        query = query.filter(product_id=product_id)
+    if status is not None:
+        query = query.filter(status=status)
+    if plan_code is not None:
+        query = query.filter(plan__code=plan_code)
+    return query
+
+
+def contracts(account_id: UUID, *, channel: Channel | None = None) -> QuerySet[Contract]:
+    query = Contract.filter(account_id=account_id)
+    if channel is not None:
+        query = query.filter(channel=channel)
+    return query
+
+
+async def usable_products(
+    members_of: list[tuple[UUID, UUID]],
+) -> dict[tuple[UUID, UUID], list[UUID]]:
+    """For each (account, user): the products they can use now, a collection counting as
+    the products it includes, sorted by product name. Two queries for any number of users."""
+    accounts = {account for account, _ in members_of}
+    users = {user for _, user in members_of}
+    seats = await SeatAssignment.filter(
+        unassigned_at=None,
+        user_id__in=list(users),
+        subscription__status__in=USABLE_STATUSES,
+        subscription__contract__account_id__in=list(accounts),
+    ).values_list("user_id", "subscription__contract__account_id", "subscription__product_id")
+    products = {p["id"]: p for p in await Product.all().values("id", "name", "kind")}
+    included: dict[UUID, list[UUID]] = {}
+    for collection, product in await CollectionItem.all().values_list(
+        "collection_id", "product_id"
+    ):
+        included.setdefault(collection, []).append(product)
+    usable: dict[tuple[UUID, UUID], set[UUID]] = {key: set() for key in members_of}
+    for user, account, product in seats:
+        key = (account, user)
+        if key not in usable:
+            continue
+        if products[product]["kind"] == ProductKind.COLLECTION:
+            usable[key].update(included.get(product, []))
+        else:
+            usable[key].add(product)
+    return {
+        key: sorted(ids, key=lambda p: (products[p]["name"], str(p))) for key, ids in usable.items()
+    }

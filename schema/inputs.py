@@ -1,0 +1,57 @@
+"""Filter inputs of the account lists."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.enums import Channel, SubscriptionStatus
+
+
+@strawberry.input(name="ContractFilter", description="Narrows `Account.contracts`.")
+class ContractFilter:
+    channel: Channel | None = strawberry.field(
+        default=None, description="Only contracts bought through this channel."
+    )
+
+
+@strawberry.input(name="SubscriptionFilter", description="Narrows `Account.subscriptions`.")
+class SubscriptionFilter:
+    contract_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only subscriptions of this contract."
+    )
+    product_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only subscriptions of this product, collection or suite."
+    )
+    status: SubscriptionStatus | None = strawberry.field(
+        default=None, description="Only subscriptions in this status."
+    )
+    plan_code: str | None = strawberry.field(
+        default=None, description="Only subscriptions under this plan (e.g. PREMIUM)."
+    )
+
+
+@strawberry.input(name="UserFilter", description="Narrows `Account.users`.")
+class UserFilter:
+    contract_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only users with an active seat on a subscription of this contract.",
+    )
+    subscription_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only users with an active seat on this subscription."
+    )
+    product_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only users who can use this product now (directly or via a collection).",
+    )
+    assigned: bool | None = strawberry.field(
+        default=None,
+        description="True: users with at least one active seat; false: users with none.",
+    )
+    needs_transition: bool | None = strawberry.field(
+        default=None,
+        description="True: users on a subscription in a trade-in grace period who are not yet "
+        "on its replacement (step 1 of the trade-in is still to do for them).",
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Name or email contains this text (case-insensitive)."
+    )
