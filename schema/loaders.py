@@ -75,7 +75,6 @@ class Loaders:
         self.plan_by_id = loader(self._plans)
         self.features_by_plan = loader(self._features)
         self.subscription_by_id = loader(self._subscriptions)
-        self.product_by_subscription = loader(self._products_of_subscriptions)
         self.seats_assigned_by_subscription = loader(self._seats_assigned)
         self.assignment_by_id = loader(self._assignments)
         self.member_by_id = loader(self._members)
@@ -163,14 +162,6 @@ class Loaders:
         return _by_key(
             keys, (s for s in visible if self.scope.can_read_account(s.account_id)), lambda s: s.key
         )
-
-    async def _products_of_subscriptions(self, keys: list[UUID]) -> list[Product | None]:
-        # Only reached from an assignment the caller may read: the product is catalog data.
-        rows = await SubscriptionRow.filter(id__in=keys).values("id", "product_id")
-        product_of: dict[UUID, UUID] = {r["id"]: r["product_id"] for r in rows}
-        found = await self.product_by_id.load_many(list(set(product_of.values())))
-        by_id = {p.key: p for p in found if p is not None}
-        return [by_id.get(product_of[k]) if k in product_of else None for k in keys]
 
     async def _seats_assigned(self, keys: list[UUID]) -> list[int]:
         rows = await SeatAssignmentRow.filter(subscription_id__in=keys, unassigned_at=None).values(

@@ -97,19 +97,21 @@ async def _preload_members(info: Info, users: list[User]) -> None:
     assignments = [
         a for group in await loaders.current_assignments_by_member.load_many(keys) for a in group
     ]
-    if selects(info, *node, "assignments", "product"):
-        await loaders.product_by_subscription.load_many([a.subscription_id for a in assignments])
+    products = {a.product_id for a in assignments}
     if selects(info, *node, "assignments", "subscription"):
         subscriptions = await loaders.subscription_by_id.load_many(
             list({a.subscription_id for a in assignments})
         )
         present = [s for s in subscriptions if s is not None]
-        if selects(info, *node, "assignments", "subscription", "product"):
-            await loaders.product_by_id.load_many(list({s.product_id for s in present}))
+        products |= {s.product_id for s in present}
         if selects(info, *node, "assignments", "subscription", "plan"):
             await loaders.plan_by_id.load_many(list({s.plan_id for s in present}))
         if selects(info, *node, "assignments", "subscription", "contract"):
             await loaders.contract_by_id.load_many(list({s.contract_id for s in present}))
+    if selects(info, *node, "assignments", "product") or selects(
+        info, *node, "assignments", "subscription", "product"
+    ):
+        await loaders.product_by_id.load_many(list(products))
 
 
 async def account_subscriptions(

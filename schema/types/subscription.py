@@ -41,6 +41,7 @@ ASSIGNMENT_FIELDS = (
     "subscription_id",
     "user_id",
     "subscription__contract__account_id",
+    "subscription__product_id",
 )
 
 
@@ -140,6 +141,7 @@ class SeatAssignment(Node):
     )
     key: strawberry.Private[UUID]
     subscription_id: strawberry.Private[UUID]
+    product_id: strawberry.Private[UUID]
     user_id: strawberry.Private[UUID]
     account_id: strawberry.Private[UUID]
 
@@ -153,6 +155,7 @@ class SeatAssignment(Node):
             unassigned_at=row["unassigned_at"],
             unassign_reason=to_graphql(UnassignReason, reason) if reason else None,
             subscription_id=row["subscription_id"],
+            product_id=row["subscription__product_id"],
             user_id=row["user_id"],
             account_id=row["subscription__contract__account_id"],
         )
@@ -169,7 +172,7 @@ class SeatAssignment(Node):
 
     @strawberry.field(description="The product of the subscription (readable by the user).")
     def product(self, info: Info) -> Product:
-        return required(info.context.loaders.product_by_subscription, self.subscription_id)
+        return required(info.context.loaders.product_by_id, self.product_id)
 
     @strawberry.field(description="The user who holds the seat, as a member of the account.")
     def user(self, info: Info) -> Annotated[User, strawberry.lazy("schema.types.user")] | None:

@@ -1,0 +1,253 @@
+"""Who reads what: a matrix of callers against every root field and `node`.
+
+Callers: anonymous, a plain member of Acme (Chloé), an admin of Acme (Alice), an admin of
+another account (Mia, Globex), the reseller that sells to Acme (Northwind) and one that
+does not (Contoso). A foreign ID and an unknown ID answer the same null."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from models import (
+    Account,
+    Contract,
+    Membership,
+    Partner,
+    Plan,
+    Product,
+    ProductSubscription,
+    SeatAssignment,
+    TradeIn,
+)
+from models.enums import TradeInStatus, UpgradeKind
+from schema.ids import to_global_id
+from tests.support.graphql import gql
+from tests.support.tokens import member_token, partner_token
+
+CALLERS: dict[str, Callable[[], Awaitable[str]]] = {
+    "member": lambda: member_token("chloe.dubois@acme.example", "Acme Engineering"),
+    "admin": lambda: member_token("alice.martin@acme.example", "Acme Engineering"),
+    "other_admin": lambda: member_token("mia.rossi@globex.example", "Globex Studio"),
+    "partner": lambda: partner_token("NORTHWIND"),
+    "other_partner": lambda: partner_token("CONTOSO"),
+}
+
+
+async def _ids() -> dict[str, str]:
+    """Global IDs of one object of each kind in Acme, plus catalog ones."""
+    acme = await Account.get(name="Acme Engineering")
+    contract = await Contract.get(number="110000001")
+    subscription = await ProductSubscription.get(contract_id=contract.id, product__code="ACDLT")
+    chloe = await Membership.get(account_id=acme.id, user__email="chloe.dubois@acme.example")
+    david = await Membership.get(account_id=acme.id, user__email="david.nguyen@acme.example")
+    chloe_seat = await SeatAssignment.get(subscription_id=subscription.id, user_id=chloe.user_id)
+    david_seat = await SeatAssignment.get(subscription_id=subscription.id, user_id=david.user_id)
+    trade_in = await TradeIn.create(
+        kind=UpgradeKind.LT_TO_FULL,
+        status=TradeInStatus.AWAITING_PARTNER,
+        source_id=(await ProductSubscription.get(product__code="RVTLT")).id,
+        target_product_id=(await Product.get(code="RVT")).id,
+        partner_id=(await Partner.get(code="NORTHWIND")).id,
+        created_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+    )
+    return {
+        "account": to_global_id("Account", acme.id),
+        "contract": to_global_id("Contract", contract.id),
+        "subscription": to_global_id("ProductSubscription", subscription.id),
+        "own_user": to_global_id("User", chloe.id),
+        "other_user": to_global_id("User", david.id),
+        "own_seat": to_global_id("SeatAssignment", chloe_seat.id),
+        "other_seat": to_global_id("SeatAssignment", david_seat.id),
+        "trade_in": to_global_id("TradeIn", trade_in.id),
+        "product": to_global_id("Product", (await Product.get(code="ACD")).id),
+        "plan": to_global_id("Plan", (await Plan.get(code="PREMIUM")).id),
+        "partner": to_global_id("Partner", (await Partner.get(code="NORTHWIND")).id),
+        "unknown_account": to_global_id("Account", uuid.uuid4()),
+    }
+
+
+# What each caller reads through `node(id)`: True = the object, False = null.
+NODE_MATRIX: dict[str, dict[str, bool]] = {
+    #                  member admin other_admin partner other_partner
+    "account": dict(member=False, admin=True, other_admin=False, partner=True, other_partner=False),
+    "contract": dict(
+        member=False, admin=True, other_admin=False, partner=True, other_partner=False
+    ),
+    "subscription": dict(
+        member=False, admin=True, other_admin=False, partner=True, other_partner=False
+    ),
+    "own_user": dict(member=True, admin=True, other_admin=False, partner=True, other_partner=False),
+    "other_user": dict(
+        member=False, admin=True, other_admin=False, partner=True, other_partner=False
+    ),
+    "own_seat": dict(member=True, admin=True, other_admin=False, partner=True, other_partner=False),
+    "other_seat": dict(
+        member=False, admin=True, other_admin=False, partner=True, other_partner=False
+    ),
+    "trade_in": dict(
+        member=False, admin=True, other_admin=False, partner=True, other_partner=False
+    ),
+    "product": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
+    "plan": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
+    "partner": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
+    "unknown_account": dict(
+        member=False, admin=False, other_admin=False, partner=False, other_partner=False
+    ),
+}
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_node_answers_by_the_read_rules(api: httpx.AsyncClient, caller: str) -> None:
+    # Given one object of each kind and a caller
+    ids = await _ids()
+    token = await CALLERS[caller]()
+    # When the caller asks for each of them by ID, in one request
+    fields = " ".join(f'{name}: node(id: "{ids[name]}") {{ id }}' for name in NODE_MATRIX)
+    body = await gql(api, token, f"{{ {fields} }}")
+    # Then it reads exactly what the matrix allows, and null for the rest
+    assert "errors" not in body
+    seen = {name: body["data"][name] is not None for name in NODE_MATRIX}
+    assert seen == {name: row[caller] for name, row in NODE_MATRIX.items()}
+    for name, visible in seen.items():
+        if visible:
+            assert body["data"][name] == {"id": ids[name]}
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_nodes_answers_by_the_same_rules_in_order(
+    api: httpx.AsyncClient, caller: str
+) -> None:
+    ids = await _ids()
+    token = await CALLERS[caller]()
+    names = list(NODE_MATRIX)
+    body = await gql(
+        api, token, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=[ids[n] for n in names]
+    )
+    assert [item is not None for item in body["data"]["nodes"]] == [
+        NODE_MATRIX[n][caller] for n in names
+    ]
+
+
+ROOT_QUERY = """query($account: ID!) {
+  account(id: $account) { name users(first: 1) { totalCount } }
+  catalog { product(code: "ACD") { name } }
+  plans { code }
+  viewer { user { email } partner { code } memberships { role account { name } } }
+}"""
+
+ROOT_MATRIX: dict[str, dict[str, Any]] = {
+    "member": {
+        "account": None,
+        "viewer": {
+            "user": {"email": "chloe.dubois@acme.example"},
+            "partner": None,
+            "memberships": [{"role": "USER", "account": None}],
+        },
+    },
+    "admin": {
+        "account": {"name": "Acme Engineering", "users": {"totalCount": 12}},
+        "viewer": {
+            "user": {"email": "alice.martin@acme.example"},
+            "partner": None,
+            "memberships": [{"role": "PRIMARY_ADMIN", "account": {"name": "Acme Engineering"}}],
+        },
+    },
+    "other_admin": {
+        "account": None,
+        "viewer": {
+            "user": {"email": "mia.rossi@globex.example"},
+            "partner": None,
+            "memberships": [{"role": "PRIMARY_ADMIN", "account": {"name": "Globex Studio"}}],
+        },
+    },
+    "partner": {
+        "account": {"name": "Acme Engineering", "users": {"totalCount": 12}},
+        "viewer": {"user": None, "partner": {"code": "NORTHWIND"}, "memberships": []},
+    },
+    "other_partner": {
+        "account": None,
+        "viewer": {"user": None, "partner": {"code": "CONTOSO"}, "memberships": []},
+    },
+}
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_root_fields_answer_by_the_read_rules(api: httpx.AsyncClient, caller: str) -> None:
+    ids = await _ids()
+    token = await CALLERS[caller]()
+    body = await gql(api, token, ROOT_QUERY, account=ids["account"])
+    assert "errors" not in body
+    expected = ROOT_MATRIX[caller]
+    assert body["data"] == {
+        "account": expected["account"],
+        "catalog": {"product": {"name": "AutoCAD"}},
+        "plans": [{"code": "STANDARD"}, {"code": "PREMIUM"}],
+        "viewer": expected["viewer"],
+    }
+
+
+async def test_anonymous_callers_read_nothing(api: httpx.AsyncClient) -> None:
+    ids = await _ids()
+    for query in (ROOT_QUERY, f'{{ node(id: "{ids["product"]}") {{ id }} }}', "{ plans { code } }"):
+        response = await api.post(
+            "/graphql", json={"query": query, "variables": {"account": ids["account"]}}
+        )
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "data" not in response.json()
+
+
+async def test_a_foreign_id_and_an_unknown_id_answer_identically(api: httpx.AsyncClient) -> None:
+    ids = await _ids()
+    mia = await CALLERS["other_admin"]()
+    query = "query($id: ID!) { account(id: $id) { name } node(id: $id) { id } }"
+    foreign = await gql(api, mia, query, id=ids["account"])
+    unknown = await gql(api, mia, query, id=ids["unknown_account"])
+    garbage = await gql(api, mia, query, id="not-an-id")
+    assert foreign == unknown == garbage == {"data": {"account": None, "node": None}}
+
+
+async def test_a_member_sees_their_seats_and_products_but_not_the_subscription(
+    api: httpx.AsyncClient,
+) -> None:
+    chloe = await CALLERS["member"]()
+    body = await gql(
+        api,
+        chloe,
+        """{ viewer { memberships { name assignments { active product { code }
+              subscription { id } user { name } } products { code } } } }""",
+    )
+    assert body["data"]["viewer"]["memberships"] == [
+        {
+            "name": "Chloé Dubois",
+            "assignments": [
+                {
+                    "active": True,
+                    "product": {"code": "ACDLT"},
+                    "subscription": None,
+                    "user": {"name": "Chloé Dubois"},
+                }
+            ],
+            "products": [{"code": "ACDLT"}],
+        }
+    ]
+
+
+async def test_lists_of_an_unreadable_account_are_empty_not_leaky(api: httpx.AsyncClient) -> None:
+    # A subscription reached through a readable path never opens its account's lists to a
+    # caller who may not read that account (defence in depth for nested connections).
+    ids = await _ids()
+    mia = await CALLERS["other_admin"]()
+    body = await gql(
+        api,
+        mia,
+        "query($id: ID!) { node(id: $id) { ... on ProductSubscription { id } } }",
+        id=ids["subscription"],
+    )
+    assert body == {"data": {"node": None}}

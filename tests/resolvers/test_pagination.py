@@ -1,0 +1,138 @@
+"""Keyset pagination over real HTTP: pages, cursors, bounds and stability under inserts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from models import Account, Membership, User
+from schema.ids import to_global_id
+from tests.support.graphql import data, gql
+from tests.support.tokens import member_token
+
+PAGE = """
+query Page($account: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  account(id: $account) {
+    users(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node { name } }
+    }
+  }
+}"""
+
+ALL_NAMES = [
+    "Alice Martin",
+    "Bruno Leclerc",
+    "Chloé Dubois",
+    "David Nguyen",
+    "Emma Schmidt",
+    "Farid Haddad",
+    "Grace Okafor",
+    "Hugo Bernard",
+    "Inès Moreau",
+    "Jack Wilson",
+    "Karin Larsen",
+    "Louis Petit",
+]
+
+
+@pytest.fixture
+async def alice(demo_db: str) -> str:
+    return await member_token("alice.martin@acme.example", "Acme Engineering")
+
+
+async def _page(api: httpx.AsyncClient, token: str, **args: Any) -> dict[str, Any]:
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    result = await data(api, token, PAGE, account=account, **args)
+    users: dict[str, Any] = result["account"]["users"]
+    return users
+
+
+def _names(page: dict[str, Any]) -> list[str]:
+    return [edge["node"]["name"] for edge in page["edges"]]
+
+
+async def test_paging_forward_visits_every_user_once(api: httpx.AsyncClient, alice: str) -> None:
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page = await _page(api, alice, first=5, after=after)
+        assert page["totalCount"] == 12
+        seen += _names(page)
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert pages == 3
+    assert seen == ALL_NAMES
+
+
+async def test_paging_backward_from_the_end(api: httpx.AsyncClient, alice: str) -> None:
+    last_page = await _page(api, alice, last=5)
+    assert _names(last_page) == ALL_NAMES[-5:]
+    assert last_page["pageInfo"]["hasPreviousPage"] is True
+    before = await _page(api, alice, last=5, before=last_page["pageInfo"]["startCursor"])
+    assert _names(before) == ALL_NAMES[2:7]
+
+
+async def test_pages_stay_correct_while_rows_are_inserted(
+    api: httpx.AsyncClient, alice: str
+) -> None:
+    # Given the first page read
+    first = await _page(api, alice, first=4)
+    assert _names(first) == ALL_NAMES[:4]
+    # When a user who sorts before the cursor joins the account
+    acme = await Account.get(name="Acme Engineering")
+    aaron = await User.create(email="aaron.abel@acme.example", name="Aaron Abel")
+    await Membership.create(account_id=acme.id, user_id=aaron.id)
+    # Then the next page continues exactly where the first ended (no repeat, no gap)
+    second = await _page(api, alice, first=4, after=first["pageInfo"]["endCursor"])
+    assert _names(second) == ALL_NAMES[4:8]
+    assert second["totalCount"] == 13
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        ({"first": 101}, "PAGE_SIZE_EXCEEDED", "page size must be between 0 and 100, not 101"),
+        ({"first": -1}, "PAGE_SIZE_EXCEEDED", "page size must be between 0 and 100, not -1"),
+        ({}, "PAGE_SIZE_REQUIRED", "give either `first` or `last` (at most 100)"),
+        (
+            {"first": 2, "last": 2},
+            "PAGE_SIZE_REQUIRED",
+            "give either `first` or `last` (at most 100)",
+        ),
+        (
+            {"first": 2, "after": "bm9wZQ"},
+            "INVALID_CURSOR",
+            "this cursor does not belong to this list",
+        ),
+        (
+            {"first": 2, "before": "x"},
+            "BAD_USER_INPUT",
+            "use `after` with `first` and `before` with `last`",
+        ),
+    ],
+)
+async def test_bad_page_arguments_are_refused_clearly(
+    api: httpx.AsyncClient, alice: str, args: dict[str, Any], code: str, message: str
+) -> None:
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    body = await gql(api, alice, PAGE, account=account, **args)
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [(message, code)]
+    assert body["data"] == {"account": None}
+
+
+async def test_an_empty_page_is_not_an_error(api: httpx.AsyncClient, alice: str) -> None:
+    page = await _page(api, alice, first=0)
+    assert page["edges"] == []
+    assert page["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
