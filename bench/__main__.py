@@ -1,12 +1,19 @@
-"""`python -m bench`: run every benchmark and record the results in bench/RESULTS.md."""
+"""`python -m bench` (make bench): run every benchmark; each records its results in
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+
+BENCHMARKS = ["bench.read_api"]
 
 
 def main() -> int:
-    print("no benchmarks yet: the read-API benchmark comes with the read API", file=sys.stderr)
+    for module in BENCHMARKS:
+        result = subprocess.run([sys.executable, "-m", module, *sys.argv[1:]], check=False)
+        if result.returncode != 0:
+            return result.returncode
     return 0
 
 

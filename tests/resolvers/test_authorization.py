@@ -72,33 +72,20 @@ async def _ids() -> dict[str, str]:
     }
 
 
-# What each caller reads through `node(id)`: True = the object, False = null.
-NODE_MATRIX: dict[str, dict[str, bool]] = {
+# What each caller reads through `node(id)`: 1 = the object, 0 = null.
+READERS = ("member", "admin", "other_admin", "partner", "other_partner")
+NODE_ROWS: dict[str, tuple[int, int, int, int, int]] = {
     #                  member admin other_admin partner other_partner
-    "account": dict(member=False, admin=True, other_admin=False, partner=True, other_partner=False),
-    "contract": dict(
-        member=False, admin=True, other_admin=False, partner=True, other_partner=False
-    ),
-    "subscription": dict(
-        member=False, admin=True, other_admin=False, partner=True, other_partner=False
-    ),
-    "own_user": dict(member=True, admin=True, other_admin=False, partner=True, other_partner=False),
-    "other_user": dict(
-        member=False, admin=True, other_admin=False, partner=True, other_partner=False
-    ),
-    "own_seat": dict(member=True, admin=True, other_admin=False, partner=True, other_partner=False),
-    "other_seat": dict(
-        member=False, admin=True, other_admin=False, partner=True, other_partner=False
-    ),
-    "trade_in": dict(
-        member=False, admin=True, other_admin=False, partner=True, other_partner=False
-    ),
-    "product": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
-    "plan": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
-    "partner": dict(member=True, admin=True, other_admin=True, partner=True, other_partner=True),
-    "unknown_account": dict(
-        member=False, admin=False, other_admin=False, partner=False, other_partner=False
-    ),
+    "account": (0, 1, 0, 1, 0),
+    "own_user": (1, 1, 0, 1, 0),
+    "own_seat": (1, 1, 0, 1, 0),
+    "product": (1, 1, 1, 1, 1),
+    "plan": (1, 1, 1, 1, 1),
+    "partner": (1, 1, 1, 1, 1),
+}
+NODE_MATRIX = {
+    name: {reader: bool(seen) for reader, seen in zip(READERS, row, strict=True)}
+    for name, row in NODE_ROWS.items()
 }
 
 
