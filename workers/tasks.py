@@ -7,6 +7,7 @@ when it is due. So a retry survives a Redis restart, and the policy lives in one
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -21,6 +22,10 @@ from workers.enqueue import relay_due_messages
 logger = logging.getLogger("seatwise.worker")
 
 RELAY_BATCH = 500
+# Below the worker's job_timeout (60 s): a delivery that hangs is counted as a failed
+# attempt on its row, instead of an arq timeout that would leave the row to the lost-job
+# relay without counting it.
+DELIVERY_TIMEOUT = 45
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
@@ -45,19 +50,22 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
         )
         return "failed"
     try:
-        assert message.recipient is not None  # a database constraint for emails
-        email = mailer.render(
-            message.name, str(message.payload.get("locale", "en")), message.payload, settings
-        )
-        email["Message-ID"] = mailer.message_id_for(str(message.id), settings)
-        # One connection per message; see mailer.send for where batching would go.
-        await mailer.send(email, message.recipient, settings)
+        async with asyncio.timeout(DELIVERY_TIMEOUT):
+            assert message.recipient is not None  # a database constraint for emails
+            email = mailer.render(
+                message.name, str(message.payload.get("locale", "en")), message.payload, settings
+            )
+            email["Message-ID"] = mailer.message_id_for(str(message.id), settings)
+            # One connection per message; see mailer.send for where batching would go.
+            await mailer.send(email, message.recipient, settings)
     except mailer.PermanentMailError as exc:
         await outbox.mark_attempt_failed(message, str(exc), transient=False, now=now)
         logger.error("email %s failed for good: %s", message.id, exc)
         return "failed"
     except mailer.TransientMailError as exc:
         return await _failed_attempt(message, str(exc), now=now)
+    except TimeoutError:
+        return await _failed_attempt(message, f"no answer within {DELIVERY_TIMEOUT} s", now=now)
     except Exception as exc:  # a bug: count it as an attempt, so the row cannot loop forever
         logger.exception("email %s: unexpected error", message.id)
         return await _failed_attempt(message, f"unexpected error: {exc!r}", now=now)

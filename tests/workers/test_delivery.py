@@ -4,10 +4,12 @@ SMTP server is away, FAILED (never dropped) when it cannot succeed."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix, result_key_prefix
 from tortoise.transactions import in_transaction
@@ -20,6 +22,7 @@ from models import OutboxMessage
 from models.enums import OutboxStatus
 from tests.support.services import SmtpSink
 from tests.workers.conftest import run_worker
+from workers import tasks
 from workers.enqueue import enqueue_after_commit, job_id_for, queue_client, relay_due_messages
 from workers.serialization import deserialize, serialize
 from workers.tasks import relay_outbox
@@ -345,3 +348,27 @@ async def test_recording_the_same_cause_twice_writes_one_row(settings: Settings)
     second = await write_email()
     assert second.id == first.id
     assert await OutboxMessage.all().count() == 1
+
+
+async def test_an_smtp_server_that_never_answers_counts_as_a_failed_attempt(
+    settings: Settings, queue: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an SMTP server that accepts connections and then says nothing
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    silent_smtp = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+    monkeypatch.setattr(tasks, "DELIVERY_TIMEOUT", 0.3)
+    row = await write_email()
+    # When the row is relayed and the worker runs
+    async with server:
+        await relay_outbox(ctx(queue, silent_smtp))
+        worker = await run_worker(silent_smtp)
+    # Then the job ended in time (no arq timeout), and the row waits for another attempt
+    assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    waiting = await OutboxMessage.get(id=row.id)
+    assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
+    assert waiting.last_error == "no answer within 0.3 s"
