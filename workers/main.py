@@ -61,5 +61,9 @@ async def _run(settings: Settings) -> None:
     worker = build_worker(settings)
     try:
         await worker.async_run()
+    except asyncio.CancelledError:
+        # arq's SIGINT/SIGTERM handler stops the worker by cancelling its main task: a
+        # requested stop (exit status 0), not a crash. Jobs it interrupted run again later.
+        pass
     finally:
         await worker.close()
