@@ -9,8 +9,10 @@ Two kinds of credentials:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 import jwt
@@ -19,6 +21,9 @@ from app.settings import Settings
 from domain.principals import MemberPrincipal, Principal
 from domain.tokens import principal_for_token, principal_for_user
 from models import User
+
+# Algorithms accepted from a JWKS key (the key's own algorithm must be one of these).
+JWKS_ALGORITHMS = frozenset({"RS256", "ES256"})
 
 
 class AuthenticationError(Exception):
@@ -53,8 +58,15 @@ async def authenticate(
 async def _principal_for_jwt(token: str, settings: Settings) -> Principal | None:
     try:
         if settings.jwt_jwks_url:
-            key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
-            algorithms = ["RS256", "ES256"]
+            # PyJWKClient fetches the key set with blocking urllib: run it in a thread so a
+            # slow identity provider never stalls the event loop (and every other request).
+            jwk = await asyncio.to_thread(
+                _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt, token
+            )
+            key: Any = jwk.key
+            # The key decides the algorithm (RS256 for RSA, ES256 for P-256): a token cannot
+            # pick another one, and never an HMAC one keyed with the public key.
+            algorithms = [jwk.algorithm_name] if jwk.algorithm_name in JWKS_ALGORITHMS else []
         else:
             key = settings.jwt_secret or ""
             algorithms = ["HS256"]
@@ -86,4 +98,6 @@ async def _principal_for_jwt(token: str, settings: Settings) -> Principal | None
 
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+    # The key set is cached for 5 minutes; individual keys are not cached beyond that
+    # (`cache_keys` would keep a key the provider has withdrawn for the life of the process).
+    return jwt.PyJWKClient(url, cache_keys=False, lifespan=300, timeout=5)

@@ -80,10 +80,42 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="write the SDL (default schema.graphql)")
     export.add_argument("--output", type=Path, default=ROOT / "schema.graphql")
 
+    _add_jobs_commands(commands)
+
     sink = commands.add_parser("smtp-sink", help="an SMTP server that keeps mail as .eml files")
     sink.add_argument("--port", type=int, default=8025)
     sink.add_argument("--dir", type=Path, default=ROOT / "var" / "mail")
     return parser
+
+
+def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from workers.registry import JOBS
+
+    jobs = commands.add_parser("jobs", help="background jobs: run one by hand, check the workers")
+    jobs_commands = jobs.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    jobs_commands.required = True
+    run = jobs_commands.add_parser(
+        "run",
+        help="run a job once, now, in this process",
+        description="Run a job once, now, in this process (no worker needed).",
+    )
+    names = run.add_subparsers(dest="job", metavar="JOB", parser_class=_Parser)
+    names.required = True
+    for job in JOBS.values():
+        job_parser = names.add_parser(job.name, help=job.help, description=job.help)
+        for option in job.options:
+            job_parser.add_argument(
+                option.flag,
+                dest=option.dest,
+                type=option.parse,
+                help=option.help,
+                metavar=option.metavar,
+            )
+    jobs_commands.add_parser(
+        "health",
+        help="exit 0 while a worker is alive (its health record is fresh), else 1",
+        description="Read the workers' health record in Redis (written every 15 s).",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +185,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             args.output.write_text(schema_sdl(), encoding="utf-8")
             print(f"wrote {args.output}")
             return 0
+        case "jobs", "run":
+            return _run_job(settings, args)
+        case "jobs", "health":
+            return _jobs_health(settings)
         case "smtp-sink", _:
             from app.embedded import run_smtp_sink
 
@@ -192,3 +228,44 @@ def _create_token(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(issued.token)
     return 0
+
+
+def _run_job(settings: Settings, args: argparse.Namespace) -> int:
+    from redis.exceptions import RedisError
+
+    from workers.registry import JOBS, run_job
+
+    options = {option.dest: getattr(args, option.dest) for option in JOBS[args.job].options}
+    try:
+        print(asyncio.run(run_job(args.job, settings, options)))
+    except RedisError as exc:
+        print(f"error: {_redis_unavailable(settings, exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _jobs_health(settings: Settings) -> int:
+    from redis.exceptions import RedisError
+
+    from workers.health import HEALTH_CHECK_INTERVAL, worker_health
+
+    try:
+        record = asyncio.run(worker_health(settings))
+    except RedisError as exc:
+        print(f"error: {_redis_unavailable(settings, exc)}", file=sys.stderr)
+        return 1
+    if record is None:
+        print(
+            f"unhealthy: no worker reported in the last {HEALTH_CHECK_INTERVAL + 1} s",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"healthy: {record}")
+    return 0
+
+
+def _redis_unavailable(settings: Settings, exc: Exception) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.redis_url)  # host and port only: the URL may hold a password
+    return f"Redis does not answer at {parts.hostname}:{parts.port or 6379} (REDIS_URL): {exc}"

@@ -1,25 +1,49 @@
 """The outbox: emails and jobs are rows written in the transaction of their cause.
 
+Life of a row: PENDING (written, or waiting for its next attempt) -> ENQUEUED (handed to the
+queue) -> DONE, or back to PENDING after a transient failure, or FAILED.
+
 Delivery is at least once, so every step re-checks the row: a message already DONE is
-never sent again. Transient failures are retried with backoff; after the last attempt the
-row is FAILED with its error, for people to see and replay.
+never sent again. The retry policy lives here, not in the queue: a transient failure puts
+the row back to PENDING with `available_at` pushed by the backoff, and the relay hands it
+to the queue again when that time comes. After MAX_ATTEMPTS failed attempts, or at the
+first permanent failure, the row is FAILED with its error, for people to see and replay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import enum
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+from tortoise.expressions import Q
 
 from models import OutboxMessage
 from models.enums import OutboxKind, OutboxStatus
 
 MAX_ATTEMPTS = 6
+# An ENQUEUED row still not done after this long lost its job (Redis flushed, job expired):
+# the relay enqueues it again. Well above the worker's job timeout, so a slow job is not
+# mistaken for a lost one (and if it were, the job id and the re-check keep it harmless).
+LOST_AFTER = dt.timedelta(minutes=10)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
     """Backoff after the `attempts`-th failure: 10 s, 40 s, 2.5 min, 10 min, 40 min."""
     return dt.timedelta(seconds=10 * 4 ** max(attempts - 1, 0))
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    """A row to hand to the queue, at its current attempt (part of the job's identity)."""
+
+    id: UUID
+    attempts: int
 
 
 async def record_email(
@@ -29,37 +53,66 @@ async def record_email(
     context: dict[str, Any],
     dedupe_key: str,
     now: dt.datetime,
+    locale: str = "en",
 ) -> OutboxMessage:
     """Write an email to send; call inside the transaction of the change that causes it.
-    The same `dedupe_key` never writes a second row."""
+    The same `dedupe_key` never writes a second row.
+
+    `context` holds the variables the template documents; dates, UUIDs, enums and decimals
+    are stored as strings (the payload is JSON), which the templates format. `locale` is
+    the recipient's language (English when the template has no such language)."""
     message, _ = await OutboxMessage.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
             "kind": OutboxKind.EMAIL,
             "name": template,
             "recipient": recipient,
-            "payload": context,
+            "payload": {**_jsonable(context), "locale": locale},
             "available_at": now,
         },
     )
     return message
 
 
-async def due_message_ids(*, now: dt.datetime, limit: int) -> list[UUID]:
-    """Messages to hand to the queue: pending ones, and enqueued ones whose job was lost
-    (still not done a while after they were enqueued)."""
-    stale = now - dt.timedelta(minutes=10)
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return _jsonable(value.value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | decimal.Decimal):
+        return str(value)
+    return value
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
+        status=OutboxStatus.ENQUEUED, enqueued_at__lte=now - LOST_AFTER
+    )
+
+
+async def due_messages(*, now: dt.datetime, limit: int) -> list[DueMessage]:
+    """Messages to hand to the queue: pending ones whose time has come, and enqueued ones
+    whose job was lost (still not done LOST_AFTER after they were enqueued)."""
     pending = OutboxMessage.filter(status=OutboxStatus.PENDING, available_at__lte=now)
-    lost = OutboxMessage.filter(status=OutboxStatus.ENQUEUED, enqueued_at__lte=stale)
-    ids = await pending.order_by("available_at").limit(limit).values_list("id", flat=True)
-    ids += await lost.order_by("enqueued_at").limit(limit).values_list("id", flat=True)
-    return [UUID(str(i)) for i in ids]
+    lost = OutboxMessage.filter(status=OutboxStatus.ENQUEUED, enqueued_at__lte=now - LOST_AFTER)
+    rows = await pending.order_by("available_at").limit(limit).values_list("id", "attempts")
+    rows += await lost.order_by("enqueued_at").limit(limit).values_list("id", "attempts")
+    return [DueMessage(id=UUID(str(row_id)), attempts=int(attempts)) for row_id, attempts in rows]
 
 
-async def mark_enqueued(message_ids: list[UUID], *, now: dt.datetime) -> None:
-    await OutboxMessage.filter(
-        id__in=message_ids, status__in=[OutboxStatus.PENDING, OutboxStatus.ENQUEUED]
-    ).update(status=OutboxStatus.ENQUEUED, enqueued_at=now)
+async def mark_enqueued(messages: Sequence[DueMessage], *, now: dt.datetime) -> int:
+    """Record that these rows were handed to the queue. Only rows still due as of `now` are
+    touched: one whose job already ran meanwhile (DONE, FAILED, or PENDING again with a
+    later `available_at`) keeps the state that job gave it."""
+    if not messages:
+        return 0
+    return await OutboxMessage.filter(_due(now), id__in=[m.id for m in messages]).update(
+        status=OutboxStatus.ENQUEUED, enqueued_at=now
+    )
 
 
 async def mark_done(message_id: UUID, *, now: dt.datetime) -> None:
@@ -71,10 +124,15 @@ async def mark_done(message_id: UUID, *, now: dt.datetime) -> None:
 async def mark_attempt_failed(
     message: OutboxMessage, error: str, *, transient: bool, now: dt.datetime
 ) -> bool:
-    """Record a failed attempt. Returns True when it should be retried later."""
+    """Record a failed attempt. Returns True when it will be retried (the row is PENDING
+    again, due after the backoff), False when it is FAILED for good."""
     attempts = message.attempts + 1
     retry = transient and attempts < MAX_ATTEMPTS
-    await OutboxMessage.filter(id=message.id).update(
+    await OutboxMessage.filter(
+        id=message.id,
+        attempts=message.attempts,
+        status__in=[OutboxStatus.PENDING, OutboxStatus.ENQUEUED],
+    ).update(
         attempts=attempts,
         last_error=error[:2000],
         status=OutboxStatus.PENDING if retry else OutboxStatus.FAILED,

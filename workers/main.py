@@ -7,29 +7,33 @@ import logging
 from typing import Any
 
 from arq import cron
-from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from app.db import close_db, init_db
 from app.settings import Settings
+from workers.enqueue import redis_settings
+from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY
 from workers.serialization import deserialize, serialize
 from workers.tasks import deliver_outbox_message, relay_outbox
 
-HEALTH_CHECK_KEY = "seatwise:worker:health"
 
+def build_worker(settings: Settings, *, manage_database: bool = True, **overrides: Any) -> Worker:
+    """The worker. `manage_database=False` leaves opening the database to the caller (tests
+    that also touch the database directly); `overrides` are arq Worker options."""
 
-def build_worker(settings: Settings, **overrides: Any) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        await init_db(settings)
+        if manage_database:
+            await init_db(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        await close_db()
+        if manage_database:
+            await close_db()
 
     options: dict[str, Any] = {
         "functions": [deliver_outbox_message],
         "cron_jobs": [cron(relay_outbox, second={0, 15, 30, 45}, run_at_startup=True, unique=True)],
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": redis_settings(settings),
         "on_startup": startup,
         "on_shutdown": shutdown,
         "job_serializer": serialize,
@@ -38,8 +42,10 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "job_timeout": 60,
         "max_jobs": 50,
         "poll_delay": 0.1,
+        # Results are only for people looking at Redis; job ids carry the attempt number,
+        # so a kept result never blocks the next attempt (workers/enqueue.py).
         "keep_result": 60,
-        "health_check_interval": 15,
+        "health_check_interval": HEALTH_CHECK_INTERVAL,
         "health_check_key": HEALTH_CHECK_KEY,
     }
     options.update(overrides)
@@ -55,5 +61,9 @@ async def _run(settings: Settings) -> None:
     worker = build_worker(settings)
     try:
         await worker.async_run()
+    except asyncio.CancelledError:
+        # arq's SIGINT/SIGTERM handler stops the worker by cancelling its main task: a
+        # requested stop (exit status 0), not a crash. Jobs it interrupted run again later.
+        pass
     finally:
         await worker.close()

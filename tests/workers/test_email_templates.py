@@ -1,0 +1,609 @@
+"""The email templates the workers send (app/templates/email/), rendered by app.mailer:
+exact subjects and key lines in English and French, escaping, fallbacks and errors."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from jinja2 import meta
+
+from app import mailer
+from tests.conftest import make_settings
+
+SETTINGS = make_settings("sqlite://:memory:")  # public_url: http://seatwise.test
+BUILT_IN = {"public_url", "locale", "subject"}
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "ready_to_download": {
+        "user_name": "Chloé Dubois",
+        "account_name": "Acme Engineering",
+        "products": ["AutoCAD", "Revit"],
+    },
+    "trade_in_started": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000003",
+        "source_product": "Inventor Professional",
+        "target_product": "Product Design & Manufacturing Collection",
+        "grace_days": 30,
+        "grace_anchor": "order",
+        "grace_ends_at": "2026-12-01T09:00:00+00:00",
+        "serial_number_update_required": True,
+        "serial_number": "399-87654321",
+        "reinstall_required": True,
+    },
+    "grace_reminder": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "source_product": "Revit LT",
+        "target_product": "Revit",
+        "grace_ends_at": "2026-12-02T09:00:00+00:00",
+        "days_left": 7,
+        "users_remaining": [
+            {"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"},
+            {"name": "Inès Moreau", "email": "ines.moreau@acme.example"},
+        ],
+    },
+    "grace_expired": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "source_product": "Revit LT",
+        "target_product": "Revit",
+        "grace_ended_at": "2026-12-02T09:00:00+00:00",
+        "users_removed": [{"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"}],
+    },
+    "trade_in_requested": {
+        "partner_name": "Northwind CAD Solutions",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "kind": "LT_TO_FULL",
+        "source_product": "Revit LT",
+        "target_product": "Revit",
+        "seats": 3,
+        "requested_by_name": "Alice Martin",
+        "requested_by_email": "alice.martin@acme.example",
+        "requested_at": "2026-11-02T09:00:00+00:00",
+        "trade_in_id": "VHJhZGVJbjox",
+    },
+}
+
+
+def render(template: str, locale: str, **changes: Any) -> EmailMessage:
+    return mailer.render(template, locale, {**SAMPLES[template], **changes}, SETTINGS)
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_of(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def lines(message: EmailMessage) -> list[str]:
+    return [line.strip() for line in text_of(message).splitlines()]
+
+
+# Every template ---------------------------------------------------------------------------
+
+
+def _template_files() -> list[str]:
+    return sorted(p.name for p in mailer.TEMPLATE_DIR.iterdir() if p.is_file() and p.name[0] != "_")
+
+
+def test_every_template_has_a_subject_a_text_and_an_html_part_in_each_locale() -> None:
+    expected = sorted(
+        f"{name}.{locale}.{part}"
+        for name in SAMPLES
+        for locale in mailer.SUPPORTED_LOCALES
+        for part in ("subject.txt", "txt", "html")
+    )
+    assert _template_files() == expected
+
+
+def _documented(source: str) -> list[str]:
+    comment = source.split("-#}", 1)[0]
+    return re.findall(r"^ {6}([a-z_]+) {2,}\S", comment, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("filename", _template_files())
+def test_each_file_documents_exactly_the_variables_it_may_use(filename: str) -> None:
+    source = (mailer.TEMPLATE_DIR / filename).read_text(encoding="utf-8")
+    name = filename.split(".", 1)[0]
+    documented = _documented(source)
+    # The comment at the top lists the template's context: the same in all six files
+    assert documented == list(SAMPLES[name])
+    # and the file uses nothing else (besides what the mailer sets and its own variables)
+    environment = mailer._environment
+    used = meta.find_undeclared_variables(environment.parse(source))
+    assert used - BUILT_IN <= set(documented)
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+@pytest.mark.parametrize("locale", mailer.SUPPORTED_LOCALES)
+def test_each_template_renders_one_line_subject_and_both_parts(name: str, locale: str) -> None:
+    message = render(name, locale)
+    assert "\n" not in message["Subject"]
+    assert message["Content-Language"] == locale
+    assert message["From"] == "seatwise <no-reply@seatwise.local>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert html_of(message).startswith(f'<!doctype html>\n<html lang="{locale}">')
+    assert text_of(message).endswith("-- \nseatwise\n")
+
+
+# ready_to_download --------------------------------------------------------------------------
+
+
+def test_ready_to_download_in_english_lists_the_products_and_links_to_downloads() -> None:
+    message = render("ready_to_download", "en")
+    assert message["Subject"] == "2 new products ready to download"
+    assert text_of(message) == (
+        "Hello Chloé Dubois,\n"
+        "\n"
+        "You now have access to new products in Acme Engineering:\n"
+        "\n"
+        "  - AutoCAD\n"
+        "  - Revit\n"
+        "\n"
+        "Sign in to your account to download and install them:\n"
+        "http://seatwise.test/downloads\n"
+        "\n"
+        "You receive this email because an administrator of Acme Engineering gave you "
+        "access to these products.\n"
+        "\n"
+        "-- \n"
+        "seatwise\n"
+    )
+    html = html_of(message)
+    assert "<li>AutoCAD</li>" in html
+    assert "<li>Revit</li>" in html
+    assert '<a href="http://seatwise.test/downloads"' in html
+
+
+def test_ready_to_download_in_french() -> None:
+    message = render("ready_to_download", "fr")
+    assert message["Subject"] == "2 nouveaux produits prêts à être téléchargés"
+    assert text_of(message) == (
+        "Bonjour Chloé Dubois,\n"
+        "\n"
+        "Vous avez désormais accès à de nouveaux produits dans le compte Acme Engineering :\n"
+        "\n"
+        "  - AutoCAD\n"
+        "  - Revit\n"
+        "\n"
+        "Connectez-vous à votre compte pour les télécharger et les installer :\n"
+        "http://seatwise.test/downloads\n"
+        "\n"
+        "Vous recevez ce courriel parce qu'un administrateur du compte Acme Engineering vous "
+        "a donné accès à ces produits.\n"
+        "\n"
+        "-- \n"
+        "seatwise\n"
+    )
+    assert "Accéder aux téléchargements</a>" in html_of(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "line"),
+    [
+        (
+            "en",
+            "New product ready to download: AutoCAD",
+            "Sign in to your account to download and install it:",
+        ),
+        (
+            "fr",
+            "Nouveau produit prêt à être téléchargé : AutoCAD",
+            "Connectez-vous à votre compte pour le télécharger et l'installer :",
+        ),
+    ],
+)
+def test_ready_to_download_for_one_product(locale: str, subject: str, line: str) -> None:
+    message = render("ready_to_download", locale, products=["AutoCAD"])
+    assert message["Subject"] == subject
+    assert line in lines(message)
+
+
+# trade_in_started ---------------------------------------------------------------------------
+
+
+def test_trade_in_started_in_english_gives_the_deadline_steps_and_notices() -> None:
+    message = render("trade_in_started", "en")
+    assert message["Subject"] == (
+        "Your upgrade to Product Design & Manufacturing Collection has started: "
+        "move your users by December 1, 2026"
+    )
+    text = lines(message)
+    expected = [
+        "Your users can keep using the old software for 30 days from the order date, until "
+        "December 1, 2026, while you make the transition. After that date, their access to "
+        "Inventor Professional is removed.",
+        "1. Assign your users to the new Product Design & Manufacturing Collection "
+        "subscription. You can filter users by contract.",
+        "2. (Optional) Remove the users from the original Inventor Professional subscription.",
+        "This upgrade comes from a standalone license of release 2019 or earlier, so a new "
+        "serial number was issued: 399-87654321. Update the serial number on the computers "
+        "where the software is installed.",
+        "Update the serial number only when required, otherwise you get an Invalid Serial "
+        "Number error.",
+        "Your users must reinstall their software: they download Product Design & "
+        "Manufacturing Collection from their account (http://seatwise.test/downloads) and "
+        "install it.",
+    ]
+    assert [line for line in expected if line not in text] == []
+    # HTML: the ampersand is escaped, the steps are an ordered list
+    html = html_of(message)
+    assert "<strong>Product Design &amp; Manufacturing Collection</strong>" in html
+    assert "<ol>\n  <li>Assign your users" in html
+    assert "<em>Invalid Serial Number</em> error." in html
+
+
+def test_trade_in_started_in_french_uses_the_words_of_the_help_page() -> None:
+    message = render("trade_in_started", "fr")
+    assert message["Subject"] == (
+        "Votre mise à niveau vers Product Design & Manufacturing Collection a commencé : "
+        "attribuez vos utilisateurs d'ici le 1er décembre 2026"
+    )
+    text = lines(message)
+    expected = [
+        "Vos utilisateurs peuvent continuer à utiliser l'ancien logiciel pendant 30 jours à "
+        "compter de la date de commande, soit jusqu'au 1er décembre 2026, pendant que vous "
+        "effectuez la transition. Passé cette date, leur accès à Inventor Professional sera "
+        "supprimé.",
+        "1. Attribuez l'accès au produit au nouvel abonnement Product Design & Manufacturing "
+        "Collection. Vous pouvez utiliser des filtres pour trier les utilisateurs par contrat.",
+        "2. (facultatif) Supprimez l'attribution des utilisateurs de l'abonnement d'origine "
+        "Inventor Professional.",
+        "Cette mise à niveau provient d'un produit autonome de 2019 ou d'une version "
+        "antérieure : un nouveau numéro de série a été attribué, 399-87654321. Mettez à jour "
+        "le numéro de série sur les ordinateurs où le logiciel est installé.",
+        "Ne mettez à jour le numéro de série que lorsque c'est nécessaire : sinon, vous "
+        "obtiendrez une erreur « Numéro de série incorrect ».",
+        "Vos utilisateurs doivent réinstaller leur logiciel : ils téléchargent Product Design "
+        "& Manufacturing Collection depuis leur compte (http://seatwise.test/downloads) et "
+        "l'installent.",
+    ]
+    assert [line for line in expected if line not in text] == []
+    assert "<em>Numéro de série incorrect</em>." in html_of(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en",
+            [
+                "You do not need to update serial numbers.",
+                "Update the serial number only when required, otherwise you get an Invalid "
+                "Serial Number error.",
+                "Your users do not need to reinstall their software.",
+                "Your users can keep using the old software for 30 days from the start date of "
+                "the new subscription, until December 1, 2026, while you make the transition. "
+                "After that date, their access to Inventor Professional is removed.",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Vous n'avez pas besoin de mettre à jour les numéros de série.",
+                "Ne mettez à jour le numéro de série que lorsque c'est nécessaire : sinon, vous "
+                "obtiendrez une erreur « Numéro de série incorrect ».",
+                "Vos utilisateurs n'ont pas besoin de réinstaller leur logiciel.",
+                "Vos utilisateurs peuvent continuer à utiliser l'ancien logiciel pendant 30 "
+                "jours à compter de la date de début du nouvel abonnement, soit jusqu'au 1er "
+                "décembre 2026, pendant que vous effectuez la transition. Passé cette date, "
+                "leur accès à Inventor Professional sera supprimé.",
+            ],
+        ),
+    ],
+)
+def test_trade_in_started_without_serial_update_or_reinstall(
+    locale: str, expected: list[str]
+) -> None:
+    message = render(
+        "trade_in_started",
+        locale,
+        serial_number_update_required=False,
+        serial_number=None,
+        reinstall_required=False,
+        grace_anchor="commencement",
+    )
+    text = lines(message)
+    assert [line for line in expected if line not in text] == []
+    assert "399-87654321" not in text_of(message)
+    assert [line for line in text if "must reinstall" in line or "doivent" in line] == []
+
+
+# grace_reminder -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "days_left", "subject", "first_line"),
+    [
+        (
+            "en",
+            7,
+            "7 days left to move your users to Revit",
+            "Access to Revit LT on contract 110000002 (Acme Engineering) ends in 7 days, on "
+            "December 2, 2026. After that date, the remaining assignments of Revit LT are "
+            "removed.",
+        ),
+        (
+            "en",
+            1,
+            "1 day left to move your users to Revit",
+            "Access to Revit LT on contract 110000002 (Acme Engineering) ends in 1 day, on "
+            "December 2, 2026. After that date, the remaining assignments of Revit LT are "
+            "removed.",
+        ),
+        (
+            "fr",
+            7,
+            "Plus que 7 jours pour passer vos utilisateurs à Revit",
+            "L'accès à Revit LT du contrat 110000002 (Acme Engineering) prend fin dans 7 jours, "
+            "le 2 décembre 2026. Passé cette date, les attributions restantes sur l'abonnement "
+            "Revit LT seront supprimées.",
+        ),
+        (
+            "fr",
+            1,
+            "Plus qu'un jour pour passer vos utilisateurs à Revit",
+            "L'accès à Revit LT du contrat 110000002 (Acme Engineering) prend fin dans 1 jour, "
+            "le 2 décembre 2026. Passé cette date, les attributions restantes sur l'abonnement "
+            "Revit LT seront supprimées.",
+        ),
+    ],
+)
+def test_grace_reminder_counts_the_days_left(
+    locale: str, days_left: int, subject: str, first_line: str
+) -> None:
+    message = render("grace_reminder", locale, days_left=days_left)
+    assert message["Subject"] == subject
+    assert first_line in lines(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "intro"),
+    [
+        (
+            "en",
+            "2 users still only have Revit LT. Assign them to the Revit subscription before "
+            "that date:",
+        ),
+        (
+            "fr",
+            "2 utilisateurs n'ont encore accès qu'à Revit LT. Attribuez-leur l'abonnement "
+            "Revit avant cette date :",
+        ),
+    ],
+)
+def test_grace_reminder_lists_the_users_still_only_on_the_old_subscription(
+    locale: str, intro: str
+) -> None:
+    message = render("grace_reminder", locale)
+    text = lines(message)
+    assert intro in text
+    assert "- Hugo Bernard <hugo.bernard@acme.example>" in text
+    assert "- Inès Moreau <ines.moreau@acme.example>" in text
+    assert "<li>Hugo Bernard &lt;hugo.bernard@acme.example&gt;</li>" in html_of(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en", "All your users already have access to Revit: there is nothing left to do."),
+        ("fr", "Tous vos utilisateurs ont déjà accès à Revit : il ne reste rien à faire."),
+    ],
+)
+def test_grace_reminder_when_every_user_has_moved(locale: str, line: str) -> None:
+    message = render("grace_reminder", locale, users_remaining=[])
+    assert line in lines(message)
+
+
+def test_grace_reminder_for_one_user_in_french_says_lui() -> None:
+    one = [{"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"}]
+    message = render("grace_reminder", "fr", users_remaining=one)
+    assert (
+        "1 utilisateur n'a encore accès qu'à Revit LT. Attribuez-lui l'abonnement Revit avant "
+        "cette date :" in lines(message)
+    )
+
+
+# grace_expired ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "expected"),
+    [
+        (
+            "en",
+            "Trade-in complete: access to Revit LT has ended",
+            [
+                "The trade-in period of Revit LT on contract 110000002 (Acme Engineering) ended "
+                "on December 2, 2026. The old access was removed: the Revit LT subscription is "
+                "replaced by Revit.",
+                "These users were unassigned from Revit LT. If they still need the software, "
+                "assign them to the Revit subscription:",
+                "- Hugo Bernard <hugo.bernard@acme.example>",
+            ],
+        ),
+        (
+            "fr",
+            "Reprise terminée : l'accès à Revit LT a pris fin",
+            [
+                "La période de reprise de l'abonnement Revit LT du contrat 110000002 (Acme "
+                "Engineering) a pris fin le 2 décembre 2026. L'ancien accès a été supprimé : "
+                "l'abonnement Revit LT est remplacé par Revit.",
+                "Ces utilisateurs ont été retirés de l'abonnement Revit LT. S'ils ont encore "
+                "besoin du logiciel, attribuez-leur l'abonnement Revit :",
+                "- Hugo Bernard <hugo.bernard@acme.example>",
+            ],
+        ),
+    ],
+)
+def test_grace_expired_says_the_old_access_was_removed(
+    locale: str, subject: str, expected: list[str]
+) -> None:
+    message = render("grace_expired", locale)
+    assert message["Subject"] == subject
+    assert [line for line in expected if line not in lines(message)] == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en", "No user was still assigned to Revit LT."),
+        ("fr", "Plus aucun utilisateur n'était attribué à Revit LT."),
+    ],
+)
+def test_grace_expired_with_nobody_left(locale: str, line: str) -> None:
+    assert line in lines(render("grace_expired", locale, users_removed=[]))
+
+
+# trade_in_requested -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "expected"),
+    [
+        (
+            "en",
+            "Acme Engineering asks for an upgrade: Revit LT to Revit",
+            [
+                "Hello Northwind CAD Solutions,",
+                "Acme Engineering asks to upgrade a subscription on contract 110000002, which "
+                "was bought through you. The customer cannot place this order themselves: "
+                "please fulfill or decline the request.",
+                "Upgrade:       LT edition to the full product",
+                "From:          Revit LT (3 seats)",
+                "To:            Revit",
+                "Requested by:  Alice Martin <alice.martin@acme.example>, on November 2, 2026",
+                "Trade-in ID:   VHJhZGVJbjox",
+                "Answer through the seatwise API with your partner token: the tradeInFulfill "
+                "or tradeInDecline mutation, with the trade-in ID above.",
+            ],
+        ),
+        (
+            "fr",
+            "Acme Engineering demande une mise à niveau : Revit LT vers Revit",
+            [
+                "Bonjour Northwind CAD Solutions,",
+                "Acme Engineering demande la mise à niveau d'un abonnement du contrat "
+                "110000002, acheté par votre intermédiaire. Le client ne peut pas passer cette "
+                "commande lui-même : merci de traiter ou de refuser la demande.",
+                "Mise à niveau :  édition LT vers le produit complet",
+                "De :             Revit LT (3 postes)",
+                "Vers :           Revit",
+                "Demandée par :   Alice Martin <alice.martin@acme.example>, le 2 novembre 2026",
+                "Reprise n° :     VHJhZGVJbjox",
+                "Répondez par l'API seatwise avec votre jeton partenaire : mutation "
+                "tradeInFulfill ou tradeInDecline, avec le numéro de reprise ci-dessus.",
+            ],
+        ),
+    ],
+)
+def test_trade_in_requested_asks_the_partner_to_fulfill_or_decline(
+    locale: str, subject: str, expected: list[str]
+) -> None:
+    message = render("trade_in_requested", locale)
+    assert message["Subject"] == subject
+    assert [line for line in expected if line not in lines(message)] == []
+    assert "<code>VHJhZGVJbjox</code>" in html_of(message)
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("PRODUCT_TO_COLLECTION", "Upgrade:       product to an industry collection"),
+        ("SUITE_TO_COLLECTION", "Upgrade:       suite to a collection"),
+    ],
+)
+def test_trade_in_requested_names_each_kind(kind: str, label: str) -> None:
+    assert label in lines(render("trade_in_requested", "en", kind=kind))
+
+
+def test_trade_in_requested_with_an_unknown_kind_is_a_permanent_error() -> None:
+    with pytest.raises(mailer.PermanentMailError):
+        render("trade_in_requested", "en", kind="SOMETHING_ELSE")
+
+
+# Rendering rules ----------------------------------------------------------------------------
+
+
+def test_html_is_escaped_and_text_is_not() -> None:
+    # Given names that look like markup
+    message = render(
+        "ready_to_download",
+        "en",
+        user_name="<script>alert(1)</script>",
+        products=['Maya & "3ds Max"'],
+    )
+    # Then the HTML part shows them as text
+    html = html_of(message)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert "<li>Maya &amp; &#34;3ds Max&#34;</li>" in html
+    # and the text part and the subject keep them as they are
+    assert "Hello <script>alert(1)</script>," in lines(message)
+    assert message["Subject"] == 'New product ready to download: Maya & "3ds Max"'
+
+
+def test_an_unknown_locale_falls_back_to_english() -> None:
+    message = render("ready_to_download", "de")
+    assert message["Subject"] == "2 new products ready to download"
+    assert message["Content-Language"] == "en"
+    assert lines(message)[0] == "Hello Chloé Dubois,"
+
+
+def test_a_missing_variable_is_a_permanent_error_naming_it() -> None:
+    context = dict(SAMPLES["ready_to_download"])
+    del context["account_name"]
+    with pytest.raises(mailer.PermanentMailError) as caught:
+        mailer.render("ready_to_download", "fr", context, SETTINGS)
+    assert str(caught.value) == "cannot render ready_to_download.fr: 'account_name' is undefined"
+
+
+def test_an_unknown_template_is_a_permanent_error() -> None:
+    with pytest.raises(mailer.PermanentMailError) as caught:
+        mailer.render("no_such_email", "en", {}, SETTINGS)
+    assert str(caught.value) == "no email template no_such_email.en.subject.txt"
+
+
+def test_a_line_break_in_the_data_never_breaks_the_subject_header() -> None:
+    message = render("ready_to_download", "en", products=["AutoCAD\r\nBcc: victim@example.com"])
+    assert message["Subject"] == "New product ready to download: AutoCAD Bcc: victim@example.com"
+    assert message["Bcc"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "french"),
+    [
+        ("2026-12-01", "December 1, 2026", "1er décembre 2026"),
+        ("2026-02-28T23:30:00+00:00", "February 28, 2026", "28 février 2026"),
+    ],
+)
+def test_dates_are_written_in_the_readers_language(value: str, english: str, french: str) -> None:
+    for locale, expected in (("en", english), ("fr", french)):
+        message = render("grace_expired", locale, grace_ended_at=value)
+        assert expected in text_of(message)
+
+
+def test_a_malformed_date_is_a_permanent_error() -> None:
+    with pytest.raises(mailer.PermanentMailError):
+        render("grace_expired", "en", grace_ended_at="next tuesday")
+
+
+def test_message_ids_are_stable_per_outbox_row() -> None:
+    first = mailer.message_id_for("0b4c1f5e-row", SETTINGS)
+    assert first == "<0b4c1f5e-row@seatwise.test>"
+    assert mailer.message_id_for("0b4c1f5e-row", SETTINGS) == first

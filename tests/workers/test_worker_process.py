@@ -1,0 +1,77 @@
+"""`python -m workers` as production runs it: a separate process that relays the outbox on its
+own (cron at start-up), delivers, reports its health, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from arq.connections import ArqRedis
+from tortoise.transactions import in_transaction
+
+from app.settings import Settings
+from domain import outbox
+from models import OutboxMessage
+from models.enums import OutboxStatus
+from tests.support.services import SmtpSink
+from workers.health import worker_health
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
+    settings: Settings, queue: ArqRedis, smtp_sink: SmtpSink
+) -> None:
+    # Given a pending email row and nothing else running
+    async with in_transaction():
+        row = await outbox.record_email(
+            template="ready_to_download",
+            recipient="david.nguyen@acme.example",
+            context={"user_name": "David Nguyen", "account_name": "Acme", "products": ["Revit"]},
+            dedupe_key="process",
+            now=dt.datetime.now(dt.UTC),
+        )
+    # When a worker process starts
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SMTP_URL": settings.smtp_url,
+        "PUBLIC_URL": settings.public_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workers",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not smtp_sink.received or await worker_health(settings) is None:
+            assert process.returncode is None, "the worker exited"
+            assert time.monotonic() < deadline, "no delivery within 20 s"
+            await asyncio.sleep(0.05)
+        # Then it relayed and delivered the row by itself, and reports its health
+        assert [m.recipients for m in smtp_sink.received] == [["david.nguyen@acme.example"]]
+        assert (await OutboxMessage.get(id=row.id)).status is OutboxStatus.DONE
+    finally:
+        # When it is asked to stop
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    # Then it stops with status 0, without a traceback, and takes its health record along
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    assert "shutdown on SIGTERM" in log
+    assert await worker_health(settings) is None
