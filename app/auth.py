@@ -21,6 +21,7 @@ from app.settings import Settings
 from domain.principals import MemberPrincipal, Principal
 from domain.tokens import principal_for_token, principal_for_user
 from models import User
+from schema.ids import key_of
 
 # Algorithms accepted from a JWKS key (the key's own algorithm must be one of these).
 JWKS_ALGORITHMS = frozenset({"RS256", "ES256"})
@@ -87,13 +88,22 @@ async def _principal_for_jwt(token: str, settings: Settings) -> Principal | None
     scope = claims.get("account")
     if scope is None:
         return principal
-    try:
-        account_id = UUID(str(scope))
-    except ValueError:
-        return None
-    if account_id not in principal.roles:
+    account_id = _account_key(str(scope))
+    if account_id is None or account_id not in principal.roles:
         return None
     return MemberPrincipal(user_id=user.id, roles={account_id: principal.roles[account_id]})
+
+
+def _account_key(claim: str) -> UUID | None:
+    """The `account` claim: the account's global ID (what single-page apps see in the API)
+    or its plain UUID."""
+    key = key_of(claim, "Account")
+    if key is not None:
+        return key
+    try:
+        return UUID(claim)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=4)

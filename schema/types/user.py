@@ -18,7 +18,16 @@ if TYPE_CHECKING:
 
 # A `User` is a person as a member of one account: its ID is the membership's, so the same
 # person has one `User` per account and a client cache never mixes their roles.
-MEMBER_FIELDS = ("id", "role", "account_id", "user_id", "user__name", "user__email", "user__locale")
+MEMBER_FIELDS = (
+    "account__name",
+    "id",
+    "role",
+    "account_id",
+    "user_id",
+    "user__name",
+    "user__email",
+    "user__locale",
+)
 
 
 @strawberry.type(
@@ -30,6 +39,9 @@ class User(Node):
     email: str = strawberry.field(description="Sign-in email, lower-case.")
     locale: str = strawberry.field(description="Language of the emails sent to them (en, fr).")
     role: Role = strawberry.field(description="Their role in this account.")
+    account_name: str = strawberry.field(
+        description="Name of the account, readable by the member even where `account` is not."
+    )
     key: strawberry.Private[UUID]
     account_id: strawberry.Private[UUID]
     user_id: strawberry.Private[UUID]
@@ -43,11 +55,15 @@ class User(Node):
             email=row["user__email"],
             locale=row["user__locale"],
             role=to_graphql(Role, row["role"]),
+            account_name=row["account__name"],
             account_id=row["account_id"],
             user_id=row["user_id"],
         )
 
-    @strawberry.field(description="The account this membership is in.")
+    @strawberry.field(
+        description="The account this membership is in; null for members who are not "
+        "admins of it (they see only themselves)."
+    )
     def account(
         self, info: Info
     ) -> Annotated[Account, strawberry.lazy("schema.types.account")] | None:

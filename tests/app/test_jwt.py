@@ -29,13 +29,14 @@ from app.asgi import create_app
 from app.net import free_port
 from models import Account, Membership, User
 from models.enums import Role
+from schema.ids import to_global_id
 from tests.conftest import make_settings
 from tests.support.services import ApiServer, RedisServer, start_api_server
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256-and-for-hs512-as-well-0123"
 ISSUER = "https://login.seatwise.test/"
 ALICE = "alice.martin@acme.example"
-VIEWER = "{ viewer { user { email } memberships { role account { name } } } }"
+VIEWER = "{ viewer { user { email } memberships { role accountName } } }"
 REFUSED = [("invalid or expired token", "UNAUTHENTICATED")]
 
 
@@ -114,8 +115,8 @@ async def test_a_jwt_carries_every_membership_of_its_user(hs_api: httpx.AsyncCli
             "viewer": {
                 "user": {"email": ALICE},
                 "memberships": [
-                    {"role": "PRIMARY_ADMIN", "account": {"name": "Acme Engineering"}},
-                    {"role": "USER", "account": {"name": "Globex Studio"}},
+                    {"role": "PRIMARY_ADMIN", "accountName": "Acme Engineering"},
+                    {"role": "USER", "accountName": "Globex Studio"},
                 ],
             }
         }
@@ -137,7 +138,7 @@ async def test_the_account_claim_narrows_the_session_to_one_account(
         "data": {
             "viewer": {
                 "user": {"email": ALICE},
-                "memberships": [{"role": "USER", "account": {"name": "Globex Studio"}}],
+                "memberships": [{"role": "USER", "accountName": "Globex Studio"}],
             }
         }
     }
@@ -369,3 +370,22 @@ async def test_fetching_the_key_set_does_not_block_other_requests(
     idp.gate.set()
     response = await asyncio.wait_for(pending, timeout=10)
     assert response.json()["data"]["viewer"]["user"] == {"email": ALICE}
+
+
+async def test_the_account_claim_may_be_the_global_id_the_api_shows(
+    hs_api: httpx.AsyncClient,
+) -> None:
+    # Given Alice and the global ID of Acme as a single-page app reads it from the API
+    acme = await Account.get(name="Acme Engineering")
+    token = jwt.encode(claims(account=to_global_id("Account", acme.id)), SECRET, algorithm="HS256")
+    # When she signs in with it
+    response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    # Then the session is narrowed to Acme
+    assert response.json() == {
+        "data": {
+            "viewer": {
+                "user": {"email": ALICE},
+                "memberships": [{"role": "PRIMARY_ADMIN", "accountName": "Acme Engineering"}],
+            }
+        }
+    }
