@@ -5,13 +5,18 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from app.limits.schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from resolvers.query import Query
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
+def build_schema(query: type = Query, mutation: type | None = None) -> strawberry.Schema:
+    """The schema with the request limits and error handling of app/limits. The roots are
+    parameters so that tests can serve small schemas through the same wiring."""
+    return SeatwiseSchema(
+        query=query,
+        mutation=mutation,
         config=StrawberryConfig(auto_camel_case=True),
+        extensions=SCHEMA_EXTENSIONS,
     )
 
 
