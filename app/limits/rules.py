@@ -39,7 +39,11 @@ def limit_errors(measure: Measure, operation: OperationDefinitionNode) -> list[G
                 f"The query is {measure.depth} levels deep; the limit is {MAX_DEPTH} "
                 "(a root field is level 1).",
                 operation,
-                extensions={"code": DEPTH_LIMIT_EXCEEDED, "depth": measure.depth},
+                extensions={
+                    "code": DEPTH_LIMIT_EXCEEDED,
+                    "depth": measure.depth,
+                    "maxDepth": MAX_DEPTH,
+                },
             )
         )
     if measure.aliases > MAX_ALIASES:
@@ -48,7 +52,11 @@ def limit_errors(measure: Measure, operation: OperationDefinitionNode) -> list[G
                 f"The query uses {measure.aliases} aliases (fragments counted where they are "
                 f"spread); the limit is {MAX_ALIASES}.",
                 operation,
-                extensions={"code": ALIAS_LIMIT_EXCEEDED, "aliases": measure.aliases},
+                extensions={
+                    "code": ALIAS_LIMIT_EXCEEDED,
+                    "aliases": measure.aliases,
+                    "maxAliases": MAX_ALIASES,
+                },
             )
         )
     for problem in measure.page_size_problems:
@@ -62,6 +70,7 @@ def limit_errors(measure: Measure, operation: OperationDefinitionNode) -> list[G
                     "field": problem.field,
                     "argument": problem.argument,
                     "value": problem.value,
+                    "maxPageSize": MAX_PAGE_SIZE,
                 },
             )
         )

@@ -79,7 +79,7 @@ async def test_a_query_one_level_too_deep_is_refused_before_anything_runs(
         {
             "message": "The query is 13 levels deep; the limit is 12 (a root field is level 1).",
             "locations": [{"line": 1, "column": 1}],
-            "extensions": {"code": "DEPTH_LIMIT_EXCEEDED", "depth": 13},
+            "extensions": {"code": "DEPTH_LIMIT_EXCEEDED", "depth": 13, "maxDepth": 12},
         }
     ]
     assert CALLS == []
@@ -158,7 +158,7 @@ async def test_thirty_aliases_run_and_thirty_one_are_refused(
             "message": "The query uses 31 aliases (fragments counted where they are spread); "
             "the limit is 30.",
             "locations": [{"line": 1, "column": 1}],
-            "extensions": {"code": "ALIAS_LIMIT_EXCEEDED", "aliases": 31},
+            "extensions": {"code": "ALIAS_LIMIT_EXCEEDED", "aliases": 31, "maxAliases": 30},
         }
     ]
     assert CALLS == []
@@ -292,6 +292,7 @@ async def test_a_literal_page_size_over_100_or_below_0_is_refused_naming_the_fie
                 "field": "Query.things",
                 "argument": "first",
                 "value": 101,
+                "maxPageSize": 100,
             },
         },
         {
@@ -302,6 +303,7 @@ async def test_a_literal_page_size_over_100_or_below_0_is_refused_naming_the_fie
                 "field": "Thing.things",
                 "argument": "first",
                 "value": -1,
+                "maxPageSize": 100,
             },
         },
     ]
@@ -331,6 +333,7 @@ async def test_a_page_size_over_100_in_a_variable_is_refused_before_execution(
                 "field": "Query.things",
                 "argument": "first",
                 "value": 101,
+                "maxPageSize": 100,
             },
         }
     ]
