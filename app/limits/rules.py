@@ -106,7 +106,7 @@ class RequestLimitsRule(ValidationRule):
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        self.reported: set[int] = set()
+        self.reported: set[tuple[object, int]] = set()
 
     def enter_operation_definition(
         self, node: OperationDefinitionNode, *_args: Any
@@ -114,7 +114,10 @@ class RequestLimitsRule(ValidationRule):
         measure = measure_operation(self.context.schema, self.context.document, node, None)
         for error in limit_errors(measure, node):
             # A fragment spread by two operations holds one argument: report it once.
-            key = id(error.nodes[0]) if error.nodes else id(error)
+            key = (
+                (error.extensions or {}).get("code"),
+                id(error.nodes[0] if error.nodes else error),
+            )
             if key not in self.reported:
                 self.reported.add(key)
                 self.report_error(error)

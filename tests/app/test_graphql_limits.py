@@ -493,6 +493,45 @@ async def test_a_missing_page_size_counts_as_a_full_page(things_api: httpx.Async
     assert (await post(things_api, query, {"b": 1})).status_code == 200
 
 
+# Several limits, several operations -------------------------------------------------
+
+
+async def test_every_limit_an_operation_exceeds_is_reported(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given one operation too deep, with too many aliases and too costly
+    query = nested(4, " ".join(f"n{i}: name" for i in range(31)), first=100)
+    # Then each limit is reported, once
+    errors = refused(await post(things_api, query))
+    assert [e["extensions"]["code"] for e in errors] == [
+        "DEPTH_LIMIT_EXCEEDED",
+        "ALIAS_LIMIT_EXCEEDED",
+        "QUERY_TOO_COMPLEX",
+    ]
+    assert CALLS == []
+
+
+async def test_a_fragment_shared_by_two_operations_is_reported_once(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given two operations spreading a fragment that asks for a page of 200
+    query = """
+    query A { ...Big }
+    query B { ...Big }
+    fragment Big on Query { things(first: 200) { edges { cursor } } }
+    """
+    response = await things_api.post(
+        "/graphql",
+        json={"query": query, "operationName": "A"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    # Then the argument is refused once, where it is written
+    errors = refused(response)
+    assert [(e["extensions"]["code"], e["locations"]) for e in errors] == [
+        ("PAGE_SIZE_EXCEEDED", [{"line": 4, "column": 36}])
+    ]
+
+
 # Wiring -----------------------------------------------------------------------------
 
 
