@@ -11,6 +11,13 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error.syntax_error import GraphQLSyntaxError
 
+from app.limits.numbers import MAX_TOKENS
+from app.limits.rules import TOKEN_LIMIT_EXCEEDED
+
+# What graphql-core's parser says when a document exceeds its `max_tokens` option
+# (pinned by a test, since it is the only way to tell this refusal from a syntax error).
+TOKEN_LIMIT_DESCRIPTION = f"Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
+
 
 class ApiError(Exception):
     """An HTTP-level refusal answered before execution."""
@@ -42,6 +49,8 @@ def error_code_of(error: GraphQLError) -> str | None:
             # An execution error without an exception (a null for a non-null field): a bug.
             return None
         if isinstance(error, GraphQLSyntaxError):
+            if error.description == TOKEN_LIMIT_DESCRIPTION:
+                return TOKEN_LIMIT_EXCEEDED
             return "GRAPHQL_PARSE_FAILED"
         if error.extensions and "code" in error.extensions:
             return str(error.extensions["code"])

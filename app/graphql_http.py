@@ -11,7 +11,12 @@
 - Authentication happens before parsing: without a valid credential the answer is 401
   with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
 - Errors the resolvers did not mean to show are masked as `INTERNAL_SERVER_ERROR` with the
-  request id, and logged once with their traceback.
+  request id, and logged once with their traceback (here: app/limits/schema.py keeps
+  strawberry from logging them again). Every response carries `X-Request-Id`: the
+  client's when it sent a usable one, else a new one.
+- A request refused before execution (parse, validation, limits, variables) has no `data`
+  entry; once execution started, `data` is always there, null or not (GraphQL over HTTP:
+  400 and 200 respectively with `application/graphql-response+json`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -39,6 +45,9 @@ logger = logging.getLogger("seatwise.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+# A client's request id is echoed in headers, messages and logs: printable ASCII only,
+# bounded, so that it cannot forge log lines or bloat responses.
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")
 
 
 class GraphQLEndpoint:
@@ -47,9 +56,21 @@ class GraphQLEndpoint:
         self.settings = settings
 
     async def handle(self, request: Request) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        client_id = request.headers.get("x-request-id", "")
+        request_id = client_id if _REQUEST_ID.fullmatch(client_id) else uuid.uuid4().hex
+        response = await self._handle(request, request_id)
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    async def _handle(self, request: Request, request_id: str) -> Response:
         media_type = _response_media_type(request.headers.get("accept", ""))
         wants_html = "text/html" in request.headers.get("accept", "")
+        if request.method not in ("GET", "POST"):
+            # Starlette routes HEAD to GET handlers; a HEAD body must not run anything.
+            api_error = ApiError(405, "METHOD_NOT_ALLOWED", "use POST, or GET for queries")
+            response = _error_response(api_error, media_type, request_id)
+            response.headers["Allow"] = "GET, POST"
+            return response
         if request.method == "GET" and "query" not in request.query_params and wants_html:
             return HTMLResponse(graphiql_page())
         try:
@@ -123,6 +144,8 @@ async def _read_params(request: Request) -> dict[str, Any]:
         raise ApiError(400, "BAD_REQUEST", "'variables' must be a JSON object")
     if params.get("operationName") is not None and not isinstance(params["operationName"], str):
         raise ApiError(400, "BAD_REQUEST", "'operationName' must be a string")
+    if params.get("extensions") is not None and not isinstance(params["extensions"], dict):
+        raise ApiError(400, "BAD_REQUEST", "'extensions' must be a JSON object")
     return params
 
 
@@ -146,29 +169,46 @@ def _error_response(error: ApiError, media_type: str, request_id: str) -> Respon
 
 
 def _result_response(result: ExecutionResult, media_type: str, request_id: str) -> Response:
+    errors = result.errors or []
     body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [_format_error(error, request_id) for error in result.errors]
-    if result.data is not None or not result.errors:
+    if errors:
+        body["errors"] = [_format_error(error, request_id) for error in errors]
+    # Errors of execution have a path; refusals before it (parse, validation, limits,
+    # variables) have none and leave no data.
+    executed = result.data is not None or not errors or any(error.path for error in errors)
+    if executed:
         body["data"] = result.data
     if result.extensions:
         body["extensions"] = result.extensions
     status = 200
-    if media_type == GRAPHQL_RESPONSE and result.data is None and result.errors:
-        status = 400
+    if not executed:
+        if any(e["extensions"]["code"] == "INTERNAL_SERVER_ERROR" for e in body["errors"]):
+            status = 500  # a bug of ours before execution, not a bad request
+        elif media_type == GRAPHQL_RESPONSE:
+            status = 400
     return JSONResponse(body, status_code=status, media_type=media_type)
 
 
 def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     code = error_code_of(error)
     if code is None:
+        path = ".".join(str(p) for p in error.path or ())
         logger.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or ()),
+            "unexpected error %s (request %s)",
+            f"in {path}" if path else "before execution",
             request_id,
-            exc_info=error.original_error or error,
+            exc_info=_root_cause(error),
         )
         return masked_error(error, request_id)
     formatted = dict(error.formatted)
     formatted["extensions"] = {**(error.extensions or {}), "code": code}
     return formatted
+
+
+def _root_cause(error: GraphQLError) -> BaseException:
+    """The exception that started it all: graphql-core may wrap it in more than one
+    GraphQLError, and only the innermost carries the traceback worth logging."""
+    cause: BaseException = error
+    while isinstance(cause, GraphQLError) and cause.original_error is not None:
+        cause = cause.original_error
+    return cause

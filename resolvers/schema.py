@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from app.limits.schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from resolvers.query import Query
 from schema.types.account import Account
 from schema.types.catalog import Plan, Product
@@ -28,15 +31,21 @@ NODE_TYPES = [
 ]
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        types=NODE_TYPES,
+def build_schema(
+    query: type = Query, mutation: type | None = None, types: Sequence[type] = ()
+) -> strawberry.Schema:
+    """The schema with the request limits and error handling of app/limits. The roots are
+    parameters so that tests can serve small schemas through the same wiring."""
+    return SeatwiseSchema(
+        query=query,
+        mutation=mutation,
+        types=types,
         config=StrawberryConfig(auto_camel_case=True),
+        extensions=SCHEMA_EXTENSIONS,
     )
 
 
-schema = build_schema()
+schema = build_schema(types=NODE_TYPES)
 
 
 def schema_sdl() -> str:

@@ -1,0 +1,35 @@
+"""Every number of the request limits, in one place.
+
+They bound what one request can make the server do before any resolver runs. Change them
+here only; the error messages and the tests read them from this module.
+"""
+
+from __future__ import annotations
+
+# Levels of fields, a root field being level 1: `{ viewer { user { id } } }` is 3 deep.
+# A Relay connection costs two levels (`edges { node }`), so 12 leaves room for a root
+# field, three nested connections and their leaves. Introspection (`__schema`, `__type`)
+# is bounded by graphql-core's MaxIntrospectionDepthRule instead: GraphiQL's own query
+# nests 15 levels through nine one-to-one `ofType`s.
+MAX_DEPTH = 12
+
+# Aliased fields in the operation, fragments expanded where they are spread: aliases are
+# how one request asks for the same expensive field many times.
+MAX_ALIASES = 30
+
+# Lexical tokens of the document, comments included (graphql-core's `max_tokens` parse
+# option): parsing runs before every other check, so its cost needs its own bound.
+MAX_TOKENS = 2000
+
+# Bounds of `first` / `last` on every connection (DESIGN.md 3: "max 100").
+MAX_PAGE_SIZE = 100
+
+# GitHub-style node limit: a connection costs its page size times the page sizes of the
+# connections above it, summed over the operation. 50,000 allows two nested full pages
+# (100 + 100 x 100) with room to spare, and refuses a third full page below them.
+MAX_COST = 50_000
+
+# Entries of strawberry's parser and validation LRU caches (one entry per distinct query
+# text): bounded so that unique query texts cannot grow the memory without limit.
+PARSER_CACHE_SIZE = 512
+VALIDATION_CACHE_SIZE = 512
