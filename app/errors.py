@@ -13,6 +13,7 @@ from graphql.error.syntax_error import GraphQLSyntaxError
 
 from app.limits.numbers import MAX_TOKENS
 from app.limits.rules import TOKEN_LIMIT_EXCEEDED
+from schema.errors import TopLevelError
 
 # What graphql-core's parser says when a document exceeds its `max_tokens` option
 # (pinned by a test, since it is the only way to tell this refusal from a syntax error).
@@ -30,13 +31,6 @@ class ApiError(Exception):
 
     def formatted(self, request_id: str) -> dict[str, Any]:
         return {"message": self.message, "extensions": {"code": self.code, "requestId": request_id}}
-
-
-class TopLevelError(GraphQLError):
-    """Raised by resolvers for errors that belong at the top level (FORBIDDEN, ...)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, extensions={"code": code})
 
 
 def error_code_of(error: GraphQLError) -> str | None:

@@ -42,7 +42,7 @@ async def resolve_node(info: Info, id: str) -> Node | None:
 
 async def resolve_nodes(info: Info, ids: list[str]) -> list[Node | None]:
     if len(ids) > 100:
-        from app.errors import TopLevelError
+        from schema.errors import TopLevelError
 
         raise TopLevelError("PAGE_SIZE_EXCEEDED", "ask for at most 100 ids at once")
     pending = [_load(info, i) for i in ids]

@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.errors import TopLevelError
+from schema.errors import TopLevelError
 
 MAX_PAGE_SIZE = 100
 

@@ -9,8 +9,8 @@ import enum
 
 import strawberry
 
-from app.errors import TopLevelError
 from resolvers.schema import build_schema
+from schema.errors import TopLevelError
 
 CALLS: list[str] = []  # every resolver call, in order
 RECORDED: list[str] = []  # the side effects of the `record` mutation
