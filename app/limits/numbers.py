@@ -6,6 +6,8 @@ here only; the error messages and the tests read them from this module.
 
 from __future__ import annotations
 
+from schema.pagination import MAX_PAGE_SIZE as PAGE_SIZE_BOUND
+
 # Levels of fields, a root field being level 1: `{ viewer { user { id } } }` is 3 deep.
 # A Relay connection costs two levels (`edges { node }`), so 12 leaves room for a root
 # field, three nested connections and their leaves. Introspection (`__schema`, `__type`)
@@ -21,8 +23,9 @@ MAX_ALIASES = 30
 # option): parsing runs before every other check, so its cost needs its own bound.
 MAX_TOKENS = 2000
 
-# Bounds of `first` / `last` on every connection (DESIGN.md 3: "max 100").
-MAX_PAGE_SIZE = 100
+# Bounds of `first` / `last` on every connection (DESIGN.md 3: "max 100"); the resolvers
+# check the same number (schema/pagination.py), which owns it.
+MAX_PAGE_SIZE = PAGE_SIZE_BOUND
 
 # GitHub-style node limit: a connection costs its page size times the page sizes of the
 # connections above it, summed over the operation. 50,000 allows two nested full pages

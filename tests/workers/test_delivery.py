@@ -283,8 +283,9 @@ async def test_redis_down_at_commit_time_leaves_the_row_to_the_cron_relay(
     assert await queue.zcard("arq:queue") == 0
     # When a worker starts with its cron relay (which runs at start-up, then every 15 s)
     worker = await run_worker(settings, cron=True)
-    # Then the relay handed the row over and it was delivered once
-    assert worker.jobs_complete == 2  # the relay and the delivery
+    # Then the relay handed the row over and it was delivered once (the relay itself may
+    # run a second time when the burst crosses a 15 s mark of its cron: that sends nothing)
+    assert worker.jobs_complete in (2, 3)
     assert [m.recipients for m in smtp_sink.received] == [[CHLOE]]
     assert (await OutboxMessage.get(id=row.id)).status is OutboxStatus.DONE
 

@@ -58,7 +58,13 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     )
     try:
         deadline = time.monotonic() + 20
-        while not smtp_sink.received or await worker_health(settings) is None:
+
+        async def delivered() -> bool:
+            # The sink has the message a moment before the worker records it as DONE.
+            status = (await OutboxMessage.get(id=row.id)).status
+            return bool(smtp_sink.received) and status is OutboxStatus.DONE
+
+        while not await delivered() or await worker_health(settings) is None:
             assert process.returncode is None, "the worker exited"
             assert time.monotonic() < deadline, "no delivery within 20 s"
             await asyncio.sleep(0.05)
