@@ -109,7 +109,19 @@ def _column(sort_field: str) -> str:
     return sort_field.removeprefix("-")
 
 
-def _after_key(sort: Sequence[str], values: Sequence[str | None], forward: bool) -> Q:
+def _typed(model: type[Model], path: str, value: str | None) -> Any:
+    """A cursor value back in its column's Python type (PostgreSQL compares a timestamp or
+    a UUID with a string no better than with an apple)."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.fields_map[relation].related_model  # type: ignore[attr-defined]
+    try:
+        return model._meta.fields_map[name].to_python_value(value)
+    except (TypeError, ValueError):
+        raise TopLevelError("INVALID_CURSOR", "this cursor does not belong to this list") from None
+
+
+def _after_key(sort: Sequence[str], values: Sequence[Any], forward: bool) -> Q:
     """(a, b, id) > (va, vb, vid) spelled out for any database (sort keys are never null);
     a `-field` sorts descending, so "after" means smaller for it."""
     clauses = []
@@ -137,9 +149,9 @@ async def keyset_page(
     are read with `.values(*fields)` (cheaper than model instances) and turned into nodes."""
     page_query = queryset
     if args.cursor is not None:
-        page_query = page_query.filter(
-            _after_key(sort, decode_cursor(args.cursor, len(sort)), args.forward)
-        )
+        values = decode_cursor(args.cursor, len(sort))
+        typed = [_typed(queryset.model, _column(f), v) for f, v in zip(sort, values, strict=True)]
+        page_query = page_query.filter(_after_key(sort, typed, args.forward))
     reverse = {True: "-", False: ""}
     ordering = (
         list(sort) if args.forward else [reverse[not f.startswith("-")] + _column(f) for f in sort]

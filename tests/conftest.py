@@ -153,3 +153,13 @@ async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[
     await _open(url)
     yield url
     await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def pg_api(pg_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP on a PostgreSQL database holding the demo data set."""
+    settings = make_settings(pg_db, redis_url=redis_server.url)
+    server = await start_api_server(create_app(settings, manage_database=False))
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+        yield client
+    await server.stop()

@@ -11,6 +11,7 @@ from models import Account, Membership, User
 from schema.ids import to_global_id
 from tests.support.graphql import data, gql
 from tests.support.tokens import member_token
+from tests.support.tradeins import declined_trade_ins
 
 PAGE = """
 query Page($account: ID!, $first: Int, $after: String, $last: Int, $before: String) {
@@ -149,3 +150,29 @@ async def test_an_empty_page_is_not_an_error(api: httpx.AsyncClient, alice: str)
         "startCursor": None,
         "endCursor": None,
     }
+
+
+async def assert_trade_ins_page_newest_first(api: httpx.AsyncClient) -> None:
+    # Given five trade-ins made on five days
+    rows = await declined_trade_ins(5)
+    token = await member_token("alice.martin@acme.example", "Acme Engineering")
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    query = """query($a: ID!, $after: String) { account(id: $a) {
+        tradeIns(first: 2, after: $after) {
+          pageInfo { hasNextPage endCursor } edges { node { id } } }
+    } }"""
+    # When they are paged two at a time
+    seen: list[str] = []
+    after = None
+    while True:
+        page = (await data(api, token, query, a=account, after=after))["account"]["tradeIns"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # Then they come newest first, each once
+    assert seen == [to_global_id("TradeIn", row.id) for row in reversed(rows)]
+
+
+async def test_trade_ins_page_newest_first(api: httpx.AsyncClient, alice: str) -> None:
+    await assert_trade_ins_page_newest_first(api)
