@@ -77,8 +77,10 @@ query UsersOfContract($account: ID!, $contract: ID!, $after: String) {
         '{"account": "<account id>", "contract": "<contract id>"}',
     ),
     Example(
-        "Subscriptions and seats",
-        """query Subscriptions($account: ID!) {
+        "Subscriptions with upgrade options",
+        """# Seats, and what each subscription can be upgraded to: whether you can ask for it
+# now (and why not), self-service or through which partner, and what it changes.
+query Subscriptions($account: ID!) {
   account(id: $account) {
     subscriptions(first: 50) {
       edges {
@@ -94,6 +96,19 @@ query UsersOfContract($account: ID!, $contract: ID!, $after: String) {
           releaseYear
           serialNumber
           tradeIn { status graceEndsAt }
+          upgradeOptions {
+            kind
+            targetProduct { name }
+            targetPlan { name }
+            eligible
+            refusal { code message }
+            path
+            partner { name contactEmail }
+            reinstallRequired
+            serialNumberUpdateRequired
+            graceEndsAt
+            notices
+          }
         }
       }
     }

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import strawberry
 
-from models import Plan as PlanRow
 from resolvers.nodes import resolve_node, resolve_nodes
 from resolvers.viewer import resolve_viewer
 from schema.context import Info
@@ -63,9 +62,4 @@ class Query:
 
     @strawberry.field(description="Every plan, by rank.")
     async def plans(self, info: Info) -> list[Plan]:
-        rows = (
-            await PlanRow.all().order_by("rank").values("id", "code", "name", "rank", "description")
-        )
-        plans = [Plan.from_row(row) for row in rows]
-        info.context.loaders.plan_by_id.prime_many({p.key: p for p in plans})
-        return plans
+        return await info.context.loaders.ranked_plans()

@@ -67,6 +67,7 @@ class Loaders:
 
     def __init__(self, scope: ReadScope) -> None:
         self.scope = scope
+        self._ranked_plans: list[Plan] | None = None
         loader = self._loader
         self.account_by_id = loader(self._accounts)
         self.contract_by_id = loader(self._contracts)
@@ -118,6 +119,18 @@ class Loaders:
     async def _plans(self, keys: list[UUID]) -> list[Plan | None]:
         rows = await PlanRow.filter(id__in=keys).values("id", "code", "name", "rank", "description")
         return _by_key(keys, map(Plan.from_row, rows), lambda p: p.key)
+
+    async def ranked_plans(self) -> list[Plan]:
+        """Every plan, lowest rank first (read once per request)."""
+        if self._ranked_plans is None:
+            rows = (
+                await PlanRow.all()
+                .order_by("rank")
+                .values("id", "code", "name", "rank", "description")
+            )
+            self._ranked_plans = [Plan.from_row(row) for row in rows]
+            self.plan_by_id.prime_many({p.key: p for p in self._ranked_plans})
+        return self._ranked_plans
 
     async def _features(self, keys: list[UUID]) -> list[list[PlanFeature]]:
         rows = (

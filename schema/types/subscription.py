@@ -17,6 +17,7 @@ from schema.types.contract import Contract
 
 if TYPE_CHECKING:
     from schema.types.tradein import TradeIn
+    from schema.types.upgrade import UpgradeOption
     from schema.types.user import User
 
 SUBSCRIPTION_FIELDS = (
@@ -119,6 +120,19 @@ class ProductSubscription(Node):
         from schema.queries import subscription_assignments
 
         return await subscription_assignments(info, self, first, after, last, before)
+
+    @strawberry.field(
+        description="The upgrades this subscription can have (LT to full, to a collection, "
+        "suite to collection, and the plan change of its contract), each with whether the "
+        "caller can ask for it now and why not, the path (self-service or partner), the "
+        "partner to contact, and what it would change (reinstall, serial number, grace end)."
+    )
+    async def upgrade_options(
+        self, info: Info
+    ) -> list[Annotated[UpgradeOption, strawberry.lazy("schema.types.upgrade")]]:
+        from schema.upgrade_options import upgrade_options
+
+        return await upgrade_options(info, self)
 
     @strawberry.field(description="The open trade-in this subscription is the source of, if any.")
     def trade_in(

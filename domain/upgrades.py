@@ -1,0 +1,241 @@
+"""Upgrade eligibility and what an upgrade would do (DESIGN.md 2, Upgrades and Plan change).
+
+Pure functions over plain facts; `now` and the grace policy are parameters. The same
+answers serve the read API (`upgradeOptions`: why a button is disabled, who to contact)
+and, later, the upgrade commands and their dry runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.errors import ErrorCode
+from models.enums import (
+    Channel,
+    Edition,
+    LicenseModel,
+    ProductKind,
+    SubscriptionStatus,
+    UpgradeKind,
+)
+
+# DESIGN 2: a new serial number only for standalone licenses of this release year or older.
+LAST_RELEASE_YEAR_WITH_NEW_SERIAL = 2019
+
+SERIAL_NOTICE = (
+    "Update a serial number only when this says it is required: updating it otherwise "
+    "causes an 'Invalid Serial Number' error."
+)
+
+
+class UpgradePath(enum.StrEnum):
+    SELF_SERVICE = "SELF_SERVICE"
+    PARTNER_REQUEST = "PARTNER_REQUEST"
+
+
+@dataclass(frozen=True)
+class GracePolicy:
+    """How long both subscriptions work, and from when (settings GRACE_DAYS/GRACE_ANCHOR).
+    With self-service the order and the commencement of the new subscription are the same
+    moment, so the anchor only matters once partner fulfillment sets the commencement."""
+
+    days: int = 30
+
+    def ends_at(self, anchor: dt.datetime) -> dt.datetime:
+        return anchor + dt.timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    id: UUID
+    name: str
+    kind: ProductKind
+    edition: Edition | None
+    full_version_id: UUID | None
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    product: ProductFacts
+    status: SubscriptionStatus
+    license_model: LicenseModel
+    release_year: int | None
+    channel: Channel
+    partner_id: UUID | None
+    has_open_trade_in: bool
+    # Collections that include the product, and collections a suite migrates to.
+    collections_including: tuple[UUID, ...] = ()
+    migration_targets: tuple[UUID, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: ErrorCode
+    message: str
+
+
+@dataclass(frozen=True)
+class UpgradeOption:
+    kind: UpgradeKind
+    target_product_id: UUID | None
+    target_plan_id: UUID | None
+    refusal: Refusal | None
+    path: UpgradePath
+    partner_id: UUID | None
+    reinstall_required: bool
+    serial_number_update_required: bool
+    grace_ends_at: dt.datetime | None
+    notices: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return self.refusal is None
+
+
+def product_upgrade_targets(facts: SubscriptionFacts) -> list[tuple[UpgradeKind, UUID]]:
+    """Every product upgrade the catalog offers for this subscription's product."""
+    product = facts.product
+    if product.kind is ProductKind.SUITE:
+        return [(UpgradeKind.SUITE_TO_COLLECTION, c) for c in facts.migration_targets]
+    targets: list[tuple[UpgradeKind, UUID]] = []
+    if product.edition is Edition.LT and product.full_version_id is not None:
+        targets.append((UpgradeKind.LT_TO_FULL, product.full_version_id))
+    if product.kind is ProductKind.PRODUCT:
+        targets += [(UpgradeKind.PRODUCT_TO_COLLECTION, c) for c in facts.collections_including]
+    return targets
+
+
+def path_for(channel: Channel) -> UpgradePath:
+    """Online subscriptions self-serve; sales and reseller ones go through their partner."""
+    return UpgradePath.SELF_SERVICE if channel is Channel.ONLINE else UpgradePath.PARTNER_REQUEST
+
+
+def serial_number_update_required(facts: SubscriptionFacts) -> bool:
+    return (
+        facts.license_model is LicenseModel.STANDALONE
+        and facts.release_year is not None
+        and facts.release_year <= LAST_RELEASE_YEAR_WITH_NEW_SERIAL
+    )
+
+
+def reinstall_required(facts: SubscriptionFacts, kind: UpgradeKind) -> bool:
+    """(a) a product change bought through the sales team or a reseller, or (b) a suite
+    migrating after its subscription expired."""
+    through_partner = facts.channel is not Channel.ONLINE
+    expired_suite = (
+        kind is UpgradeKind.SUITE_TO_COLLECTION and facts.status is SubscriptionStatus.EXPIRED
+    )
+    return through_partner or expired_suite
+
+
+def refusal_for(
+    facts: SubscriptionFacts, kind: UpgradeKind, target_id: UUID, *, actor_is_admin: bool
+) -> Refusal | None:
+    """The first rule a product upgrade breaks, or None when it is allowed."""
+    if not actor_is_admin:
+        return Refusal(
+            ErrorCode.NOT_ACCOUNT_ADMIN, "Only an admin of the account can upgrade its products."
+        )
+    if (kind, target_id) not in product_upgrade_targets(facts):
+        return Refusal(
+            ErrorCode.NOT_AN_UPGRADE,
+            f"{facts.product.name} cannot be upgraded that way: the catalog offers no such "
+            "upgrade.",
+        )
+    usable = facts.status is SubscriptionStatus.ACTIVE or (
+        kind is UpgradeKind.SUITE_TO_COLLECTION and facts.status is SubscriptionStatus.EXPIRED
+    )
+    if not usable:
+        return Refusal(
+            ErrorCode.SUBSCRIPTION_NOT_ACTIVE,
+            f"The subscription is {facts.status.value.lower().replace('_', ' ')}: only active "
+            "subscriptions (and expired suites) can be upgraded.",
+        )
+    if facts.has_open_trade_in:
+        return Refusal(
+            ErrorCode.TRADE_IN_ALREADY_OPEN,
+            "The subscription is already in a trade-in: finish or cancel it first.",
+        )
+    return None
+
+
+def product_upgrade_option(
+    facts: SubscriptionFacts,
+    kind: UpgradeKind,
+    target_id: UUID,
+    *,
+    actor_is_admin: bool,
+    now: dt.datetime,
+    grace: GracePolicy,
+) -> UpgradeOption:
+    path = path_for(facts.channel)
+    serial = serial_number_update_required(facts)
+    notices = [SERIAL_NOTICE]
+    if path is UpgradePath.PARTNER_REQUEST:
+        notices.append(
+            "This subscription was bought through a partner: the request goes to them, and "
+            "the grace period starts when they fulfill it."
+        )
+    if reinstall_required(facts, kind):
+        notices.append("Users must reinstall the software from the new subscription.")
+    return UpgradeOption(
+        kind=kind,
+        target_product_id=target_id,
+        target_plan_id=None,
+        refusal=refusal_for(facts, kind, target_id, actor_is_admin=actor_is_admin),
+        path=path,
+        partner_id=facts.partner_id if path is UpgradePath.PARTNER_REQUEST else None,
+        reinstall_required=reinstall_required(facts, kind),
+        serial_number_update_required=serial,
+        grace_ends_at=grace.ends_at(now) if path is UpgradePath.SELF_SERVICE else None,
+        notices=tuple(notices),
+    )
+
+
+def product_upgrade_options(
+    facts: SubscriptionFacts, *, actor_is_admin: bool, now: dt.datetime, grace: GracePolicy
+) -> list[UpgradeOption]:
+    return [
+        product_upgrade_option(
+            facts, kind, target, actor_is_admin=actor_is_admin, now=now, grace=grace
+        )
+        for kind, target in product_upgrade_targets(facts)
+    ]
+
+
+def plan_upgrade_option(
+    facts: SubscriptionFacts,
+    *,
+    next_plan_id: UUID | None,
+    actor_is_admin: bool,
+) -> UpgradeOption | None:
+    """Standard to Premium (the next plan by rank), for the whole contract: no seat, serial
+    or installation change. None on the top plan."""
+    if next_plan_id is None:
+        return None
+    refusal = None
+    if not actor_is_admin:
+        refusal = Refusal(
+            ErrorCode.NOT_ACCOUNT_ADMIN, "Only an admin of the account can change its plan."
+        )
+    elif facts.status is not SubscriptionStatus.ACTIVE:
+        refusal = Refusal(
+            ErrorCode.SUBSCRIPTION_NOT_ACTIVE, "Only active subscriptions change plan."
+        )
+    path = path_for(facts.channel)
+    notices = ("The whole contract moves to the new plan, every active subscription on it.",)
+    return UpgradeOption(
+        kind=UpgradeKind.STANDARD_TO_PREMIUM,
+        target_product_id=None,
+        target_plan_id=next_plan_id,
+        refusal=refusal,
+        path=path,
+        partner_id=facts.partner_id if path is UpgradePath.PARTNER_REQUEST else None,
+        reinstall_required=False,
+        serial_number_update_required=False,
+        grace_ends_at=None,
+        notices=notices,
+    )
