@@ -5,6 +5,7 @@ contract"). Functions return querysets, so callers can page and count them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q, Subquery
@@ -14,6 +15,7 @@ from models import (
     CollectionItem,
     Contract,
     Membership,
+    PlanFeature,
     Product,
     ProductSubscription,
     SeatAssignment,
@@ -161,3 +163,17 @@ async def usable_products(
     return {
         key: sorted(ids, key=lambda p: (products[p]["name"], str(p))) for key, ids in usable.items()
     }
+
+
+async def account_features(account_id: UUID) -> list[dict[str, Any]]:
+    """The features an account has now: those of the plans of its usable subscriptions
+    (a Premium contract gives Premium features to the whole account), each once, by code."""
+    rows = (
+        await PlanFeature.filter(
+            plan__subscriptions__contract__account_id=account_id,
+            plan__subscriptions__status__in=USABLE_STATUSES,
+        )
+        .order_by("code")
+        .values("code", "name", "kind", "details")
+    )
+    return list({row["code"]: row for row in rows}.values())

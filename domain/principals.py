@@ -28,9 +28,6 @@ class MemberPrincipal:
     def is_admin_of(self, account_id: UUID) -> bool:
         return self.roles.get(account_id) in ADMIN_ROLES
 
-    def is_member_of(self, account_id: UUID) -> bool:
-        return account_id in self.roles
-
 
 @dataclass(frozen=True)
 class PartnerPrincipal:

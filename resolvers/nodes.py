@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from schema.context import Info
+from schema.errors import TopLevelError
 from schema.ids import from_global_id
 from schema.loaders import Loaders
 from schema.node import Node
+from schema.pagination import MAX_PAGE_SIZE
 
 _LOADER_OF: dict[str, Callable[[Loaders], Any]] = {
     "Account": lambda loaders: loaders.account_by_id,
@@ -41,9 +43,9 @@ async def resolve_node(info: Info, id: str) -> Node | None:
 
 
 async def resolve_nodes(info: Info, ids: list[str]) -> list[Node | None]:
-    if len(ids) > 100:
-        from schema.errors import TopLevelError
-
-        raise TopLevelError("PAGE_SIZE_EXCEEDED", "ask for at most 100 ids at once")
+    if len(ids) > MAX_PAGE_SIZE:
+        raise TopLevelError(
+            "PAGE_SIZE_EXCEEDED", f"ask for at most {MAX_PAGE_SIZE} ids at once, not {len(ids)}"
+        )
     pending = [_load(info, i) for i in ids]
     return [await p if p is not None else None for p in pending]

@@ -180,8 +180,3 @@ async def keyset_page(
         ),
         count=count,
     )
-
-
-def model_fields(model: type[Model]) -> tuple[str, ...]:
-    """The column names of a model, for `.values()`."""
-    return tuple(model._meta.db_fields)

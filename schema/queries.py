@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from domain import directory
-from models import PlanFeature as PlanFeatureRow
 from models import SeatAssignment as SeatAssignmentRow
 from models import TradeIn as TradeInRow
 from models.enums import Channel as ChannelRow
@@ -16,7 +15,7 @@ from schema.context import Info
 from schema.ids import key_of
 from schema.inputs import ContractFilter, SubscriptionFilter, UserFilter
 from schema.lookahead import selects
-from schema.pagination import Connection, keyset_page, page_args
+from schema.pagination import Connection, PageInfo, keyset_page, page_args
 from schema.types.catalog import PlanFeature
 from schema.types.contract import CONTRACT_FIELDS, Contract
 from schema.types.subscription import (
@@ -39,8 +38,6 @@ def _id(value: Any, type_name: str) -> UUID | None:
 
 
 def _empty() -> Connection[Any]:
-    from schema.pagination import PageInfo
-
     async def zero() -> int:
         return 0
 
@@ -221,13 +218,4 @@ async def subscription_assignments(
 async def account_features(info: Info, account_id: UUID) -> list[PlanFeature]:
     if not info.context.scope.can_read_account(account_id):
         return []
-    rows = (
-        await PlanFeatureRow.filter(
-            plan__subscriptions__contract__account_id=account_id,
-            plan__subscriptions__status__in=directory.USABLE_STATUSES,
-        )
-        .order_by("code")
-        .values("code", "name", "kind", "details")
-    )
-    unique = {row["code"]: row for row in rows}
-    return [PlanFeature.from_row(row) for row in unique.values()]
+    return [PlanFeature.from_row(row) for row in await directory.account_features(account_id)]

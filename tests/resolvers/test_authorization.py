@@ -238,3 +238,13 @@ async def test_lists_of_an_unreadable_account_are_empty_not_leaky(api: httpx.Asy
         id=ids["subscription"],
     )
     assert body == {"data": {"node": None}}
+
+
+async def test_nodes_takes_at_most_a_page_of_ids(api: httpx.AsyncClient) -> None:
+    alice = await CALLERS["admin"]()
+    ids = [to_global_id("Account", uuid.uuid4()) for _ in range(101)]
+    body = await gql(api, alice, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=ids)
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("ask for at most 100 ids at once, not 101", "PAGE_SIZE_EXCEEDED")
+    ]
+    assert body["data"] is None
