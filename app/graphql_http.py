@@ -38,6 +38,7 @@ from strawberry.types.graphql import OperationType
 from app.auth import AuthenticationError, authenticate
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
+from app.limits.numbers import MAX_BODY_BYTES
 from app.settings import Settings
 from schema.context import build_context
 
@@ -133,7 +134,7 @@ async def _read_params(request: Request) -> dict[str, Any]:
                 "UNSUPPORTED_MEDIA_TYPE",
                 "POST bodies must be application/json (other types are refused against CSRF)",
             )
-        params = _parse_json((await request.body()).decode("utf-8", "replace"), "the body")
+        params = _parse_json((await _bounded_body(request)).decode("utf-8", "replace"), "the body")
         if isinstance(params, list):
             raise ApiError(400, "BAD_REQUEST", "batched requests are not supported: send one")
     if not isinstance(params, dict):
@@ -147,6 +148,22 @@ async def _read_params(request: Request) -> dict[str, Any]:
     if params.get("extensions") is not None and not isinstance(params["extensions"], dict):
         raise ApiError(400, "BAD_REQUEST", "'extensions' must be a JSON object")
     return params
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, refused with 413 past MAX_BODY_BYTES without reading the rest."""
+    too_large = ApiError(
+        413, "REQUEST_TOO_LARGE", f"the request body is larger than {MAX_BODY_BYTES} bytes"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
 
 
 def _parse_json(text: str, what: str) -> Any:

@@ -13,12 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import get_operation_ast
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from app.limits.measure import measure_operation
 from app.limits.numbers import MAX_TOKENS
 from app.limits.rules import limit_errors, with_limit_rules
+
+
+def _which_operation() -> GraphQLError:
+    return GraphQLError(
+        "the document has several operations: say which one to run with 'operationName'",
+        extensions={"code": "BAD_REQUEST"},
+    )
 
 
 class RequestLimits(SchemaExtension):
@@ -32,6 +39,15 @@ class RequestLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
+            # Strawberry's `operation_name` falls back to the first operation's name; the
+            # spec asks to refuse a document of several operations without one. (The name
+            # the client sent is a private attribute of strawberry's ExecutionContext.)
+            asked = getattr(context, "_provided_operation_name", None)
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if asked is None and len(operations) > 1:
+                context.result = GraphQLExecutionResult(data=None, errors=[_which_operation()])
+                yield
+                return
             operation = get_operation_ast(document, context.operation_name)
             # Without variable definitions, validation has already seen every value.
             if operation is not None and operation.variable_definitions:

@@ -32,6 +32,10 @@ MAX_PAGE_SIZE = PAGE_SIZE_BOUND
 # (100 + 100 x 100) with room to spare, and refuses a third full page below them.
 MAX_COST = 50_000
 
+# Bytes of a POST body: read before authentication, so it needs a bound of its own. A
+# query of MAX_TOKENS tokens with generous variables fits many times over.
+MAX_BODY_BYTES = 256 * 1024
+
 # Entries of strawberry's parser and validation LRU caches (one entry per distinct query
 # text): bounded so that unique query texts cannot grow the memory without limit.
 PARSER_CACHE_SIZE = 512

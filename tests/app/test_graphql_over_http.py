@@ -5,10 +5,12 @@ side effects, and the tests prove the record stays empty."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from app.limits.numbers import MAX_BODY_BYTES
 from resolvers.schema import schema as production_schema
 from tests.app.things_schema import CALLS, RECORDED
 from tests.support.tokens import bearer, member_token
@@ -312,3 +314,55 @@ async def test_variables_over_get(things_api: httpx.AsyncClient) -> None:
         },
     )
     assert response.json() == {"data": {"things": {"edges": [{"cursor": "t0"}]}}}
+
+
+# Size and ambiguity -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_body_past_the_size_cap_is_413_and_runs_nothing(
+    things_api: httpx.AsyncClient, declared: bool
+) -> None:
+    # Given a mutation padded past the cap, with or without a Content-Length header
+    padding = " " * MAX_BODY_BYTES
+    content = json.dumps({"query": RECORD + padding}).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(content), 65536):
+            yield content[start : start + 65536]
+
+    # When it is posted
+    response = await things_api.post(
+        "/graphql",
+        content=content if declared else chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    # Then it is refused and nothing ran
+    assert error_of(response) == (
+        413,
+        "REQUEST_TOO_LARGE",
+        f"the request body is larger than {MAX_BODY_BYTES} bytes",
+    )
+    assert RECORDED == []
+
+
+@pytest.mark.parametrize("accept", ["application/json", GRAPHQL_RESPONSE])
+async def test_several_operations_need_an_operation_name(
+    things_api: httpx.AsyncClient, accept: str
+) -> None:
+    # Given a document with a query and a mutation, and no operationName
+    document = 'query Read { hello } mutation Write { record(note: "ambiguous") }'
+    response = await things_api.post(
+        "/graphql", json={"query": document}, headers={"Accept": accept}
+    )
+    # Then neither runs, and the client is told what to add
+    assert error_of(response) == (
+        400 if accept == GRAPHQL_RESPONSE else 200,
+        "BAD_REQUEST",
+        "the document has several operations: say which one to run with 'operationName'",
+    )
+    assert RECORDED == []
+    # and with the name, the chosen one runs
+    chosen = await things_api.post("/graphql", json={"query": document, "operationName": "Write"})
+    assert chosen.json() == {"data": {"record": True}}
+    assert RECORDED == ["ambiguous"]
