@@ -22,9 +22,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -35,10 +37,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from app import ratelimit
 from app.auth import AuthenticationError, authenticate
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.limits.numbers import MAX_BODY_BYTES
+from app.ratelimit import RateDecision
 from app.settings import Settings
 from schema.context import build_context
 
@@ -63,6 +67,17 @@ class GraphQLEndpoint:
         response.headers["X-Request-Id"] = request_id
         return response
 
+    async def _throttle(self, request: Request) -> RateDecision | None:
+        """Counted per token (a digest of it, never the token itself)."""
+        redis = getattr(request.app.state, "redis", None)
+        if redis is None:
+            return None
+        token = request.headers.get("authorization", "")
+        key = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+        return await ratelimit.take(
+            redis, key, limit=self.settings.rate_limit_per_minute, now=time.time()
+        )
+
     async def _handle(self, request: Request, request_id: str) -> Response:
         media_type = _response_media_type(request.headers.get("accept", ""))
         wants_html = "text/html" in request.headers.get("accept", "")
@@ -85,6 +100,17 @@ class GraphQLEndpoint:
             api_error = ApiError(401, "UNAUTHENTICATED", str(error))
             response = _error_response(api_error, media_type, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
+            return response
+        decision = await self._throttle(request)
+        if decision is not None and not decision.allowed:
+            api_error = ApiError(
+                429,
+                "THROTTLED",
+                f"more than {decision.limit} requests a minute for this token: retry in "
+                f"{decision.retry_after} s",
+            )
+            response = _error_response(api_error, media_type, request_id)
+            response.headers.update(decision.headers())
             return response
         context = await build_context(principal, self.settings, request_id)
         allowed = (
@@ -117,7 +143,10 @@ class GraphQLEndpoint:
             return _error_response(
                 ApiError(400, "BAD_REQUEST", error.as_http_error_reason()), media_type, request_id
             )
-        return _result_response(result, media_type, request_id)
+        response = _result_response(result, media_type, request_id)
+        if decision is not None:
+            response.headers.update(decision.headers())
+        return response
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default="sw_", description="Prefix of API tokens, so leaked tokens are recognisable."
     )
 
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=0, description="Requests per minute for one token; 0 turns it off."
+    )
+
     grace_days: int = Field(default=30, ge=1, le=365)
     grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)
 

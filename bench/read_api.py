@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ import httpx
 from tortoise import Tortoise
 
 from app.db import tortoise_config
+from app.embedded import start_redis
 from app.net import free_port, wait_for_port
 from schema.ids import to_global_id
 from tests.support.bulk import make_account
@@ -188,8 +190,19 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="seatwise-bench-"))
     database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
     account_id, token = asyncio.run(prepare(database_url, args.users))
-    account = to_global_id("Account", __import__("uuid").UUID(account_id))
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
+    account = to_global_id("Account", uuid.UUID(account_id))
+    # The API runs as in production, with its Redis (rate limiting counts every request);
+    # the limit is set out of reach so that the benchmark measures, not throttles.
+    redis_port = free_port()
+    redis = start_redis(redis_port, workdir / "redis")
+    wait_for_port("127.0.0.1", redis_port)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "RATE_LIMIT_PER_MINUTE": "100000000",
+        "LOG_LEVEL": "warning",
+    }
 
     raw_port, api_port = free_port(), free_port()
     raw = start(
@@ -214,7 +227,7 @@ def main() -> int:
         baseline = asyncio.run(load(raw_url, "GET", None, token, args.seconds, args.concurrency))
         graphql = asyncio.run(load(api_url, "POST", body, token, args.seconds, args.concurrency))
     finally:
-        for process in (raw, api):
+        for process in (raw, api, redis):
             process.terminate()
             process.wait(timeout=10)
     statements, profile = asyncio.run(statements_and_profile(database_url, token, account))
