@@ -88,19 +88,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _pending(now: dt.datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING, available_at__lte=now)
+
+
+def _lost(now: dt.datetime) -> Q:
+    return Q(status=OutboxStatus.ENQUEUED, enqueued_at__lte=now - LOST_AFTER)
+
+
 def _due(now: dt.datetime) -> Q:
-    return Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
-        status=OutboxStatus.ENQUEUED, enqueued_at__lte=now - LOST_AFTER
-    )
+    return _pending(now) | _lost(now)
 
 
 async def due_messages(*, now: dt.datetime, limit: int) -> list[DueMessage]:
     """Messages to hand to the queue: pending ones whose time has come, and enqueued ones
     whose job was lost (still not done LOST_AFTER after they were enqueued)."""
-    pending = OutboxMessage.filter(status=OutboxStatus.PENDING, available_at__lte=now)
-    lost = OutboxMessage.filter(status=OutboxStatus.ENQUEUED, enqueued_at__lte=now - LOST_AFTER)
-    rows = await pending.order_by("available_at").limit(limit).values_list("id", "attempts")
-    rows += await lost.order_by("enqueued_at").limit(limit).values_list("id", "attempts")
+    pending = OutboxMessage.filter(_pending(now)).order_by("available_at").limit(limit)
+    lost = OutboxMessage.filter(_lost(now)).order_by("enqueued_at").limit(limit)
+    rows = await pending.values_list("id", "attempts")
+    rows += await lost.values_list("id", "attempts")
     return [DueMessage(id=UUID(str(row_id)), attempts=int(attempts)) for row_id, attempts in rows]
 
 

@@ -223,7 +223,13 @@ class Loaders:
         wanted = {p for ids in usable.values() for p in ids}
         found = await self.product_by_id.load_many(list(wanted))
         products = {p.key: p for p in found if p is not None}
-        return [[products[p] for p in usable.get(key, []) if p in products] for key in keys]
+        return [
+            sorted(
+                (products[p] for p in usable.get(key, ()) if p in products),
+                key=lambda product: (product.name, str(product.key)),
+            )
+            for key in keys
+        ]
 
     # Members --------------------------------------------------------------------------------
 
