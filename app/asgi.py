@@ -1,4 +1,5 @@
-"""The Starlette application: routes, lifespan and middleware."""
+"""The Starlette application: routes, lifespan and middleware. uvicorn builds it with
+`create_app` as a factory (`python -m app serve`)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.db import close_db, init_db
 from app.graphiql import STATIC_DIR
 from app.graphql_http import GraphQLEndpoint
-from app.settings import Settings, get_settings
+from infra.db import close_db, init_db
+from infra.settings import Settings, get_settings
 from models import Account
 from resolvers.schema import schema as default_schema
 

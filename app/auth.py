@@ -17,9 +17,9 @@ from uuid import UUID
 
 import jwt
 
-from app.settings import Settings
 from domain.principals import MemberPrincipal, Principal
 from domain.tokens import principal_for_token, principal_for_user
+from infra.settings import Settings
 from models import User
 from schema.ids import key_of
 

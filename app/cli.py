@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from app.settings import ROOT, Settings, SettingsError, load_settings
 from domain.errors import DomainError
+from infra.settings import ROOT, Settings, SettingsError, load_settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -201,7 +201,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "app.main:app",
+        "app.asgi:create_app",
+        factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,

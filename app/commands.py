@@ -7,14 +7,14 @@ from pathlib import Path
 from uuid import UUID
 
 from app.data_files import DATA_DIR, read_yaml
-from app.db import database
-from app.db import migrate as migrate_database
-from app.settings import Settings
+from app.seeding import seed_demo
 from domain.catalog import load_catalog, parse_catalog
-from domain.demo import seed_demo
 from domain.errors import DomainError, ErrorCode
 from domain.plans import load_plans, parse_plans
 from domain.tokens import IssuedToken, create_member_token, create_partner_token
+from infra.db import database
+from infra.db import migrate as migrate_database
+from infra.settings import Settings
 from models import Account
 
 

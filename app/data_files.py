@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from app.settings import ROOT
 from domain.errors import DomainError, ErrorCode
+from infra.settings import ROOT
 
 DATA_DIR = ROOT / "data"
 

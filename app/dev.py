@@ -25,8 +25,8 @@ from pathlib import Path
 
 from app import commands
 from app.embedded import start_redis
-from app.net import free_port, wait_for_port
-from app.settings import ROOT, Settings
+from infra.net import free_port, wait_for_port
+from infra.settings import ROOT, Settings
 
 _PR_SET_PDEATHSIG = 1
 
@@ -167,8 +167,8 @@ async def _demo_tokens(settings: Settings) -> dict[str, str]:
     """The demo admin and partner tokens, made once and kept in var/ (mode 600) so that
     restarts print the same ones instead of piling up new tokens."""
     from app.data_files import DATA_DIR, read_yaml
-    from app.db import database
     from domain.tokens import principal_for_token
+    from infra.db import database
 
     tokens_file = settings.var_dir / "demo-tokens.json"
     if tokens_file.exists():

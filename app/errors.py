@@ -11,9 +11,9 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error.syntax_error import GraphQLSyntaxError
 
-from app.limits.numbers import MAX_TOKENS
-from app.limits.rules import TOKEN_LIMIT_EXCEEDED
 from schema.errors import TopLevelError
+from schema.limits.numbers import MAX_TOKENS
+from schema.limits.rules import TOKEN_LIMIT_EXCEEDED
 
 # What graphql-core's parser says when a document exceeds its `max_tokens` option
 # (pinned by a test, since it is the only way to tell this refusal from a syntax error).

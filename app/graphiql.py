@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.settings import ROOT
+from infra.settings import ROOT
 
 STATIC_DIR = ROOT / "app" / "static"
 STATIC_PREFIX = "/static/graphiql"

@@ -11,7 +11,7 @@
 - Authentication happens before parsing: without a valid credential the answer is 401
   with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
 - Errors the resolvers did not mean to show are masked as `INTERNAL_SERVER_ERROR` with the
-  request id, and logged once with their traceback (here: app/limits/schema.py keeps
+  request id, and logged once with their traceback (here: schema/limits/seatwise_schema.py keeps
   strawberry from logging them again). Every response carries `X-Request-Id`: the
   client's when it sent a usable one, else a new one.
 - A request refused before execution (parse, validation, limits, variables) has no `data`
@@ -41,10 +41,11 @@ from app import ratelimit
 from app.auth import AuthenticationError, authenticate
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
-from app.limits.numbers import MAX_BODY_BYTES
 from app.ratelimit import RateDecision
-from app.settings import Settings
+from app.wiring import grace_policy
+from infra.settings import Settings
 from schema.context import build_context
+from schema.limits.numbers import MAX_BODY_BYTES
 
 logger = logging.getLogger("seatwise.graphql")
 
@@ -59,6 +60,7 @@ class GraphQLEndpoint:
     def __init__(self, schema: Any, settings: Settings) -> None:
         self.schema = schema
         self.settings = settings
+        self.grace = grace_policy(settings)
 
     async def handle(self, request: Request) -> Response:
         client_id = request.headers.get("x-request-id", "")
@@ -112,7 +114,9 @@ class GraphQLEndpoint:
             response = _error_response(api_error, media_type, request_id)
             response.headers.update(decision.headers())
             return response
-        context = await build_context(principal, self.settings, request_id)
+        context = await build_context(
+            principal, request_id, now=dt.datetime.now(dt.UTC), grace=self.grace
+        )
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"

@@ -6,7 +6,7 @@ from tortoise.cli.cli import tortoise_cli_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.writer import MigrationWriter, format_migration_name
 
-from app.db import tortoise_config
+from infra.db import tortoise_config
 
 # The autodetector needs a connection only to build the migration graph; an in-memory
 # SQLite database keeps `make migrations` independent of any running database.

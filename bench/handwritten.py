@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.db import close_db, init_db
-from app.settings import load_settings
+from infra.db import close_db, init_db
+from infra.settings import load_settings
 from models import Account
 from schema.ids import to_global_id
 

@@ -34,9 +34,9 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
-from app.db import tortoise_config
 from app.embedded import start_redis
-from app.net import free_port, wait_for_port
+from infra.db import tortoise_config
+from infra.net import free_port, wait_for_port
 from schema.ids import to_global_id
 from tests.support.bulk import make_account
 from tests.support.databases import build_template
@@ -129,7 +129,7 @@ async def statements_and_profile(database_url: str, token: str, account: str) ->
     """SQL statements of one request (through the whole app, in process), and a cProfile
     of 50 GraphQL executions of the page."""
     from app.asgi import create_app
-    from app.settings import Settings
+    from infra.settings import Settings
     from tests.support.graphql import counting_sql
 
     settings = Settings(database_url=database_url)

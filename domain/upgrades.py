@@ -36,6 +36,13 @@ class UpgradePath(enum.StrEnum):
     PARTNER_REQUEST = "PARTNER_REQUEST"
 
 
+class GraceAnchor(enum.StrEnum):
+    """What the grace period of a trade-in counts from."""
+
+    ORDER = "order"
+    COMMENCEMENT = "commencement"
+
+
 @dataclass(frozen=True)
 class GracePolicy:
     """How long both subscriptions work, and from when (settings GRACE_DAYS/GRACE_ANCHOR).
@@ -43,6 +50,7 @@ class GracePolicy:
     moment, so the anchor only matters once partner fulfillment sets the commencement."""
 
     days: int = 30
+    anchor: GraceAnchor = GraceAnchor.ORDER
 
     def ends_at(self, anchor: dt.datetime) -> dt.datetime:
         return anchor + dt.timedelta(days=self.days)

@@ -5,12 +5,12 @@ model is re-exported here.
 """
 
 from models.accounts import Account, Membership, User
+from models.bookkeeping import AuditEvent, IdempotencyKey
 from models.catalog import CollectionItem, Plan, PlanFeature, Product, SuiteMigration
 from models.contracts import Contract, ProductSubscription, SeatAssignment
 from models.outbox import OutboxMessage
 from models.partners import Partner
 from models.plan_changes import PlanChange
-from models.requests import AuditEvent, IdempotencyKey
 from models.support import SupportCase
 from models.tokens import ApiToken
 from models.tradeins import TradeIn

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from app.limits.schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from resolvers.query import Query
+from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from schema.types.account import Account
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
@@ -34,7 +34,7 @@ NODE_TYPES = [
 def build_schema(
     query: type = Query, mutation: type | None = None, types: Sequence[type] = ()
 ) -> strawberry.Schema:
-    """The schema with the request limits and error handling of app/limits. The roots are
+    """The schema with the request limits and error handling of schema/limits. The roots are
     parameters so that tests can serve small schemas through the same wiring."""
     return SeatwiseSchema(
         query=query,

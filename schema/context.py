@@ -1,13 +1,18 @@
-"""The typed per-request context handed to every resolver."""
+"""The typed per-request context handed to every resolver.
+
+It carries values, not configuration: the grace policy and the request's clock reading are
+built by the app from its settings, so nothing below the app reads settings itself.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.settings import Settings
 from domain.access import ReadScope, read_scope
 from domain.principals import Principal
+from domain.upgrades import GracePolicy
 
 if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
@@ -18,21 +23,26 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     principal: Principal
-    settings: Settings
     request_id: str
     scope: ReadScope
+    # Read once per request: every field of one answer agrees on what "now" is.
+    now: dt.datetime
+    grace: GracePolicy
     loaders: Loaders = field(repr=False)
 
 
-async def build_context(principal: Principal, settings: Settings, request_id: str) -> Context:
+async def build_context(
+    principal: Principal, request_id: str, *, now: dt.datetime, grace: GracePolicy
+) -> Context:
     from schema.loaders import Loaders
 
     scope = await read_scope(principal)
     return Context(
         principal=principal,
-        settings=settings,
         request_id=request_id,
         scope=scope,
+        now=now,
+        grace=grace,
         loaders=Loaders(scope),
     )
 

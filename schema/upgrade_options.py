@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from domain import upgrades
 from domain.principals import MemberPrincipal
 from models.enums import (
@@ -48,9 +46,8 @@ async def upgrade_options(info: Info, subscription: ProductSubscription) -> list
     is_admin = isinstance(principal, MemberPrincipal) and principal.is_admin_of(
         subscription.account_id
     )
-    grace = upgrades.GracePolicy(days=info.context.settings.grace_days)
     options = upgrades.product_upgrade_options(
-        facts, actor_is_admin=is_admin, now=dt.datetime.now(dt.UTC), grace=grace
+        facts, actor_is_admin=is_admin, now=info.context.now, grace=info.context.grace
     )
     plans = await loaders.ranked_plans()
     current = next((p.rank for p in plans if p.key == subscription.plan_id), 0)

@@ -12,8 +12,8 @@ import pytest
 from tortoise import Tortoise
 
 from app.asgi import create_app
-from app.db import tortoise_config
-from app.settings import Settings
+from infra.db import tortoise_config
+from infra.settings import Settings
 from tests.support.databases import build_template, sqlite_copy, sqlite_template
 from tests.support.postgres import PostgresCluster, PostgresUnavailable, start_cluster
 from tests.support.services import (

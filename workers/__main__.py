@@ -1,7 +1,7 @@
 """`python -m workers`: one arq worker. (Not the `arq` command, which appends the working
 directory to the end of the import path, where installed packages can shadow ours.)"""
 
-from app.settings import get_settings
+from infra.settings import get_settings
 from workers.main import run_worker
 
 if __name__ == "__main__":

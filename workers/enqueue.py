@@ -18,9 +18,9 @@ from arq.constants import job_key_prefix, result_key_prefix
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
-from app.settings import Settings
 from domain import outbox
 from domain.outbox import DueMessage
+from infra.settings import Settings
 from models import OutboxMessage
 from workers.serialization import deserialize, serialize
 

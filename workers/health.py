@@ -4,7 +4,7 @@ worker is alive and polling; `python -m app jobs health` reads it."""
 
 from __future__ import annotations
 
-from app.settings import Settings
+from infra.settings import Settings
 from workers.enqueue import open_queue
 
 HEALTH_CHECK_KEY = "seatwise:worker:health"

@@ -9,8 +9,8 @@ from typing import Any
 from arq import cron
 from arq.worker import Worker
 
-from app.db import close_db, init_db
-from app.settings import Settings
+from infra.db import close_db, init_db
+from infra.settings import Settings
 from workers.enqueue import redis_settings
 from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY
 from workers.serialization import deserialize, serialize

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.settings import Settings
+    from infra.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ JOBS: dict[str, ManualJob] = {
 
 async def run_job(name: str, settings: Settings, options: dict[str, Any]) -> str:
     """Run one job now; returns the line to print. Raises when Redis does not answer."""
-    from app.db import database
+    from infra.db import database
     from workers.enqueue import open_queue
 
     job = JOBS[name]

@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from app import mailer
-from app.settings import Settings
 from domain import outbox
+from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxKind, OutboxStatus
+from workers import mailer
 from workers.enqueue import relay_due_messages
 
 logger = logging.getLogger("seatwise.worker")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.asgi import create_app
-from app.settings import Settings
+from infra.settings import Settings
 from tests.app import things_schema
 from tests.support.services import start_api_server
 from tests.support.tokens import bearer, member_token

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.net import free_port
+from infra.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from app.asgi import create_app
-from app.limits.schema import SCHEMA_EXTENSIONS, SeatwiseSchema
-from app.settings import Settings
+from infra.settings import Settings
+from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from tests.app.things_schema import CALLS
 from tests.support.services import start_api_server
 from tests.support.tokens import bearer, member_token

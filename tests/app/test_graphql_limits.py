@@ -12,7 +12,7 @@ from graphql import get_introspection_query
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 
-from app.limits.numbers import (
+from schema.limits.numbers import (
     MAX_ALIASES,
     MAX_COST,
     MAX_DEPTH,

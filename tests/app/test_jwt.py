@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.asgi import create_app
-from app.net import free_port
+from infra.net import free_port
 from models import Account, Membership, User
 from models.enums import Role
 from schema.ids import to_global_id

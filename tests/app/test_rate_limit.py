@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from app.asgi import create_app
-from app.net import free_port
 from app.ratelimit import WINDOW_SECONDS
-from app.settings import Settings
+from infra.net import free_port
+from infra.settings import Settings
 from tests.support.services import start_api_server
 from tests.support.tokens import bearer, member_token
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import GraceAnchor, SettingsError, load_settings
+from infra.settings import GraceAnchor, SettingsError, load_settings
 
 
 def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:

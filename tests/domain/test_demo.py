@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.data_files import DATA_DIR, read_yaml
-from domain.demo import seed_demo
+from app.seeding import seed_demo
 from models import (
     Account,
     Contract,

@@ -12,8 +12,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 from tortoise.models import Model
 
-from app.db import migrate
 from app.schema_migrations import pending_migrations
+from infra.db import migrate
 from models import (
     Account,
     Contract,

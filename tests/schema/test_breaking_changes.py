@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from app.schema_compat import breaking_changes
 from resolvers.schema import schema
+from tests.support.schema_compat import breaking_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 

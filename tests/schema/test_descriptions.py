@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.schema_compat import undescribed
 from resolvers.schema import schema
+from tests.support.schema_compat import undescribed
 
 
 def test_everything_in_the_schema_is_described() -> None:

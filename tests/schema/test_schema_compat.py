@@ -1,11 +1,11 @@
-"""app/schema_compat.py on hand-written SDL: which changes break clients, and which
+"""tests/support/schema_compat.py on hand-written SDL: which changes break clients, and which
 parts of a schema lack a description."""
 
 from __future__ import annotations
 
 from graphql import build_schema
 
-from app.schema_compat import breaking_changes, undescribed
+from tests.support.schema_compat import breaking_changes, undescribed
 
 BASELINE = """
 type Query {

@@ -16,10 +16,10 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from app.data_files import DATA_DIR, read_yaml
-from app.db import migrate, tortoise_config
+from app.seeding import seed_demo
 from domain.catalog import load_catalog, parse_catalog
-from domain.demo import seed_demo
 from domain.plans import load_plans, parse_plans
+from infra.db import migrate, tortoise_config
 
 # The demo data is written as of this moment, so tests see the same rows every run.
 DEMO_NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

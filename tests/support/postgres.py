@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.net import free_port
+from infra.net import free_port
 
 
 class PostgresUnavailable(RuntimeError):

@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from app.embedded import start_redis
-from app.net import free_port, wait_for_port
+from infra.net import free_port, wait_for_port
 
 
 @dataclass

@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from arq.connections import ArqRedis
 from arq.worker import Worker
 
-from app.net import free_port
-from app.settings import Settings
+from infra.net import free_port
+from infra.settings import Settings
 from tests.conftest import make_settings
 from tests.support.services import RecordingHandler, RedisServer, SmtpSink
 from workers.enqueue import open_queue

@@ -14,15 +14,14 @@ from arq.connections import ArqRedis
 from arq.constants import job_key_prefix, result_key_prefix
 from tortoise.transactions import in_transaction
 
-from app import mailer
-from app.net import free_port
-from app.settings import Settings
 from domain import outbox
+from infra.net import free_port
+from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxStatus
 from tests.support.services import SmtpSink
 from tests.workers.conftest import run_worker
-from workers import tasks
+from workers import mailer, tasks
 from workers.enqueue import enqueue_after_commit, job_id_for, queue_client, relay_due_messages
 from workers.serialization import deserialize, serialize
 from workers.tasks import relay_outbox

@@ -1,4 +1,4 @@
-"""The email templates the workers send (app/templates/email/), rendered by app.mailer:
+"""The email templates the workers send (workers/templates/email/), rendered by workers.mailer:
 exact subjects and key lines in English and French, escaping, fallbacks and errors."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from jinja2 import meta
 
-from app import mailer
 from tests.conftest import make_settings
+from workers import mailer
 
 SETTINGS = make_settings("sqlite://:memory:")  # public_url: http://seatwise.test
 BUILT_IN = {"public_url", "locale", "subject"}

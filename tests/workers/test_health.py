@@ -14,7 +14,7 @@ from pathlib import Path
 
 from arq.connections import ArqRedis
 
-from app.settings import Settings
+from infra.settings import Settings
 from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY, worker_health
 from workers.main import build_worker
 

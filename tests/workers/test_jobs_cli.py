@@ -16,9 +16,9 @@ from arq.connections import ArqRedis
 from tortoise.transactions import in_transaction
 
 from app.cli import main
-from app.net import free_port
-from app.settings import Settings
 from domain import outbox
+from infra.net import free_port
+from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxStatus
 from tests.support.databases import sqlite_copy

@@ -15,8 +15,8 @@ import pytest
 from arq.connections import ArqRedis
 from tortoise.transactions import in_transaction
 
-from app.settings import Settings
 from domain import outbox
+from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxStatus
 from tests.support.services import SmtpSink

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-from app.settings import Settings
+from infra.settings import Settings
 from models import APP_LABEL
 
 

@@ -20,8 +20,8 @@ from graphql import (
 )
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 
-from app.limits.measure import Measure, measure_operation
-from app.limits.numbers import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_PAGE_SIZE
+from schema.limits.measure import Measure, measure_operation
+from schema.limits.numbers import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_PAGE_SIZE
 
 DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
 ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"

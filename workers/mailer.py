@@ -1,6 +1,6 @@
 """Rendering emails (Jinja2, text and HTML, English and French) and sending them (SMTP).
 
-Each email is three templates in `app/templates/email/`: `<name>.<locale>.subject.txt`,
+Each email is three templates in `workers/templates/email/`: `<name>.<locale>.subject.txt`,
 `<name>.<locale>.txt` and `<name>.<locale>.html` (autoescaped). The variables each one needs
 are listed in a comment at its top; a missing one is an error (StrictUndefined), never an
 empty string in a customer's inbox. The mailer adds `public_url`, `locale` and, in the
@@ -14,6 +14,7 @@ import datetime as dt
 import email.utils
 import ssl
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -28,9 +29,9 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from app.settings import ROOT, Settings
+from infra.settings import Settings
 
-TEMPLATE_DIR = ROOT / "app" / "templates" / "email"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "email"
 SUPPORTED_LOCALES = ("en", "fr")
 
 # fmt: off

@@ -44,7 +44,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from app.limits.numbers import MAX_PAGE_SIZE
+from schema.limits.numbers import MAX_PAGE_SIZE
 
 PAGE_ARGUMENTS = ("first", "last")
 # Introspection is bounded by MaxIntrospectionDepthRule, not by MAX_DEPTH (numbers.py).

@@ -19,8 +19,8 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from app.limits.extension import RequestLimits
-from app.limits.numbers import PARSER_CACHE_SIZE, VALIDATION_CACHE_SIZE
+from schema.limits.extension import RequestLimits
+from schema.limits.numbers import PARSER_CACHE_SIZE, VALIDATION_CACHE_SIZE
 
 
 class SeatwiseSchema(strawberry.Schema):

@@ -16,9 +16,9 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from app.limits.measure import measure_operation
-from app.limits.numbers import MAX_TOKENS
-from app.limits.rules import limit_errors, with_limit_rules
+from schema.limits.measure import measure_operation
+from schema.limits.numbers import MAX_TOKENS
+from schema.limits.rules import limit_errors, with_limit_rules
 
 
 def _which_operation() -> GraphQLError:
