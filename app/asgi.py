@@ -19,7 +19,7 @@ from app.graphql_http import GraphQLEndpoint
 from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
 from models import Account
-from resolvers.schema import schema as default_schema
+from resolvers.assembly import schema as default_schema
 
 
 def create_app(

@@ -180,7 +180,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         case "token", "create":
             return _create_token(settings, args)
         case "schema", "export":
-            from resolvers.schema import schema_sdl
+            from resolvers.assembly import schema_sdl
 
             args.output.write_text(schema_sdl(), encoding="utf-8")
             print(f"wrote {args.output}")
@@ -234,7 +234,8 @@ def _create_token(settings: Settings, args: argparse.Namespace) -> int:
 def _run_job(settings: Settings, args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
-    from workers.registry import JOBS, run_job
+    from app.commands import run_job
+    from workers.registry import JOBS
 
     options = {option.dest: getattr(args, option.dest) for option in JOBS[args.job].options}
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from app.data_files import DATA_DIR, read_yaml
@@ -16,6 +17,8 @@ from infra.db import database
 from infra.db import migrate as migrate_database
 from infra.settings import Settings
 from models import Account
+from workers.enqueue import open_queue
+from workers.registry import JOBS
 
 
 async def migrate(settings: Settings) -> None:
@@ -78,3 +81,17 @@ async def _account_id(reference: str) -> UUID:
             ErrorCode.NOT_FOUND, f"{found} account named {reference!r}: pass its id", ("account",)
         )
     return UUID(str(matches[0]))
+
+
+async def run_job(name: str, settings: Settings, options: dict[str, Any]) -> str:
+    """Run one job of workers.registry now, in this process, with the ctx a worker gives
+    it; returns the line to print. Raises when Redis does not answer."""
+    job = JOBS[name]
+    task = job.coroutine()
+    async with database(settings):
+        queue = await open_queue(settings)
+        try:
+            result = await task({"settings": settings, "redis": queue}, **options)
+        finally:
+            await queue.aclose()
+    return f"{job.name}: {job.describe(result)}"

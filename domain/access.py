@@ -1,4 +1,4 @@
-"""Who may read what (DESIGN.md 3, Authentication).
+"""Who may read what (the API's authentication rules).
 
 - Account admins read everything of the accounts they administer.
 - A plain member reads only themselves in each of their accounts (their own user and seat
@@ -46,6 +46,12 @@ def member_scope(principal: MemberPrincipal) -> ReadScope:
         own_user_id=principal.user_id,
         own_accounts=frozenset(principal.roles),
     )
+
+
+def can_administer(principal: Principal, account_id: UUID) -> bool:
+    """Admins (primary or secondary) act on their account; partners and plain members
+    do not."""
+    return isinstance(principal, MemberPrincipal) and principal.is_admin_of(account_id)
 
 
 async def partner_accounts(partner_id: UUID) -> frozenset[UUID]:

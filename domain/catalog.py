@@ -76,7 +76,7 @@ def parse_catalog(data: Mapping[str, Any]) -> CatalogSpec:
 
 
 def catalog_problems(catalog: CatalogSpec) -> list[str]:
-    """Every rule of DESIGN.md 2 (Catalog) that the data breaks, in words."""
+    """Every catalog rule that the data breaks, in words."""
     problems: list[str] = []
     seen: set[str] = set()
     for spec in catalog.products:

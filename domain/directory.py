@@ -1,5 +1,5 @@
 """What the account lists mean: which users, subscriptions and contracts a filter keeps,
-and which products a member can use now (DESIGN.md 2 and the seed's "filter users by
+and which products a member can use now (the account rules and the help page's "filter users by
 contract"). Functions return querysets, so callers can page and count them."""
 
 from __future__ import annotations

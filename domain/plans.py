@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
@@ -28,6 +29,13 @@ class PlanSpec:
     rank: int
     description: str
     features: tuple[FeatureSpec, ...]
+
+
+def next_plan_up(ranks: Mapping[UUID, int], current: UUID) -> UUID | None:
+    """The plan just above `current` by rank (Standard -> Premium); None on the top plan."""
+    rank = ranks.get(current, 0)
+    higher = sorted((r, str(plan), plan) for plan, r in ranks.items() if r > rank)
+    return higher[0][2] if higher else None
 
 
 def parse_plans(data: Mapping[str, Any]) -> tuple[PlanSpec, ...]:

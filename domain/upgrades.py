@@ -1,4 +1,4 @@
-"""Upgrade eligibility and what an upgrade would do (DESIGN.md 2, Upgrades and Plan change).
+"""Upgrade eligibility and what an upgrade would do (trade-ins and plan changes).
 
 Pure functions over plain facts; `now` and the grace policy are parameters. The same
 answers serve the read API (`upgradeOptions`: why a button is disabled, who to contact)
@@ -22,7 +22,7 @@ from models.enums import (
     UpgradeKind,
 )
 
-# DESIGN 2: a new serial number only for standalone licenses of this release year or older.
+# A new serial number only for standalone licenses of this release year or older.
 LAST_RELEASE_YEAR_WITH_NEW_SERIAL = 2019
 
 SERIAL_NOTICE = (

@@ -54,7 +54,7 @@ class Membership(Entity):
         unique_together = (("account", "user"),)
         constraints = (
             CheckConstraint(check=f"role IN ({sql_in(Role)})", name="membership_role_known"),
-            # DESIGN 2: an account has one primary admin.
+            # An account has one primary admin.
             UniqueConstraint(
                 fields=("account_id",),
                 name="membership_one_primary_admin",

@@ -120,7 +120,7 @@ class SeatAssignment(Entity):
     class Meta:
         table = "seat_assignment"
         constraints = (
-            # DESIGN 2: at most one active assignment per (subscription, user).
+            # At most one active assignment per (subscription, user).
             UniqueConstraint(
                 fields=("subscription_id", "user_id"),
                 name="seat_assignment_one_active",

@@ -1,6 +1,6 @@
 """Enumerations stored in the database (as their string values).
 
-They are the vocabulary of DESIGN.md section 2; the GraphQL enums mirror them.
+They are the vocabulary of the product rules (README, domain/); the GraphQL enums mirror them.
 """
 
 from __future__ import annotations

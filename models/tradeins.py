@@ -87,7 +87,7 @@ class TradeIn(Entity):
                 check="NOT serial_number_update_required OR new_serial_number IS NOT NULL",
                 name="trade_in_new_serial_when_required",
             ),
-            # DESIGN 2: a subscription is in at most one open trade-in.
+            # A subscription is in at most one open trade-in.
             UniqueConstraint(
                 fields=("source_id",),
                 name="trade_in_one_open_per_source",

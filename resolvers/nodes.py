@@ -4,48 +4,69 @@ null."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
+
+import strawberry
 
 from schema.context import Info
 from schema.errors import TopLevelError
 from schema.ids import from_global_id
-from schema.loaders import Loaders
+from schema.loaders.accounts import AccountByIdLoader, PartnerByIdLoader
+from schema.loaders.assignments import AssignmentByIdLoader
+from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
+from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.registry import RowLoader
+from schema.loaders.subscriptions import SubscriptionByIdLoader
+from schema.loaders.tradeins import TradeInByIdLoader
+from schema.loaders.users import UserByIdLoader
 from schema.node import Node
 from schema.pagination import MAX_PAGE_SIZE
+from schema.resolution import later, one
 
-_LOADER_OF: dict[str, Callable[[Loaders], Any]] = {
-    "Account": lambda loaders: loaders.account_by_id,
-    "Contract": lambda loaders: loaders.contract_by_id,
-    "ProductSubscription": lambda loaders: loaders.subscription_by_id,
-    "SeatAssignment": lambda loaders: loaders.assignment_by_id,
-    "User": lambda loaders: loaders.member_by_id,
-    "Partner": lambda loaders: loaders.partner_by_id,
-    "Product": lambda loaders: loaders.product_by_id,
-    "Plan": lambda loaders: loaders.plan_by_id,
-    "TradeIn": lambda loaders: loaders.trade_in_by_id,
+LOADER_OF: dict[str, type[RowLoader[Any, Any]]] = {
+    "Account": AccountByIdLoader,
+    "Contract": ContractByIdLoader,
+    "ProductSubscription": SubscriptionByIdLoader,
+    "SeatAssignment": AssignmentByIdLoader,
+    "User": UserByIdLoader,
+    "Partner": PartnerByIdLoader,
+    "Product": ProductByIdLoader,
+    "Plan": PlanByIdLoader,
+    "TradeIn": TradeInByIdLoader,
 }
 
 
-def _load(info: Info, global_id: str) -> Awaitable[Node | None] | None:
+def _load(info: Info, global_id: str) -> Any:
     decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] not in _LOADER_OF:
+    if decoded is None or decoded[0] not in LOADER_OF:
         return None
     type_name, key = decoded
-    loader = _LOADER_OF[type_name](info.context.loaders)
-    result: Awaitable[Node | None] = loader.load(key)
-    return result
+    return one(info.context.loaders.get(LOADER_OF[type_name]), key)
 
 
-async def resolve_node(info: Info, id: str) -> Node | None:
-    pending = _load(info, id)
-    return await pending if pending is not None else None
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global ID; null when unknown or not yours.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
+    ) -> Node | None:
+        node: Node | None = await later(_load(info, id))
+        return node
 
-
-async def resolve_nodes(info: Info, ids: list[str]) -> list[Node | None]:
-    if len(ids) > MAX_PAGE_SIZE:
-        raise TopLevelError(
-            "PAGE_SIZE_EXCEEDED", f"ask for at most {MAX_PAGE_SIZE} ids at once, not {len(ids)}"
-        )
-    pending = [_load(info, i) for i in ids]
-    return [await p if p is not None else None for p in pending]
+    @strawberry.field(
+        description="Objects by global ID, in the same order; null for each unknown or not "
+        "yours (at most 100)."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs.")],
+    ) -> list[Node | None]:
+        if len(ids) > MAX_PAGE_SIZE:
+            raise TopLevelError(
+                "PAGE_SIZE_EXCEEDED", f"ask for at most {MAX_PAGE_SIZE} ids at once, not {len(ids)}"
+            )
+        pending = [_load(info, i) for i in ids]
+        return [await later(p) for p in pending]

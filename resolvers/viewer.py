@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from domain.principals import MemberPrincipal
 from models import Membership
 from models import Partner as PartnerRow
 from models import User as UserRow
 from schema.context import Info
-from schema.types.partner import PARTNER_FIELDS, Partner
-from schema.types.user import MEMBER_FIELDS, User
+from schema.loaders.accounts import PARTNER_FIELDS
+from schema.loaders.users import MEMBER_FIELDS
+from schema.types.partner import Partner
+from schema.types.user import User
 from schema.types.viewer import Person, Viewer
 
 
@@ -28,3 +32,11 @@ async def resolve_viewer(info: Info) -> Viewer:
         )
     row = await PartnerRow.filter(id=principal.partner_id).first().values(*PARTNER_FIELDS)
     return Viewer(user=None, partner=Partner.from_row(row) if row else None, memberships=[])
+
+
+@strawberry.type
+class ViewerQueries:
+    viewer: Viewer = strawberry.field(
+        resolver=resolve_viewer,
+        description="The caller: a member with their accounts, or a partner.",
+    )

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 from domain.access import ReadScope, read_scope
 from domain.principals import Principal
 from domain.upgrades import GracePolicy
+from schema.loaders.registry import Loaders
 
 if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
-
-    from schema.loaders import Loaders
 
 
 @dataclass
@@ -34,8 +33,6 @@ class Context:
 async def build_context(
     principal: Principal, request_id: str, *, now: dt.datetime, grace: GracePolicy
 ) -> Context:
-    from schema.loaders import Loaders
-
     scope = await read_scope(principal)
     return Context(
         principal=principal,

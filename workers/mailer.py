@@ -117,9 +117,9 @@ async def send(message: EmailMessage, recipient: str, settings: Settings) -> Non
     """Deliver one message on its own connection.
 
     Batching would go here: reusing one connection for many messages was 1.7x faster
-    (STACK-NOTES: 604 vs 348 messages/s to a local sink). It would take an `aiosmtplib.SMTP`
-    client opened once per worker (kept in the arq ctx, reconnected when the server drops
-    it) and `send_message` on it, with the same error mapping as below; a 421 or a
+    (measured on this stack: 604 vs 348 messages/s to a local sink). It would take an
+    `aiosmtplib.SMTP` client opened once per worker (kept in the arq ctx, reconnected when
+    the server drops it) and `send_message` on it, with the same error mapping as below; a 421 or a
     disconnect then fails only the current message, transiently.
     """
     parts = urlsplit(settings.smtp_url)

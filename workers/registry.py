@@ -21,10 +21,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from infra.settings import Settings
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -73,19 +70,3 @@ JOBS: dict[str, ManualJob] = {
         ),
     )
 }
-
-
-async def run_job(name: str, settings: Settings, options: dict[str, Any]) -> str:
-    """Run one job now; returns the line to print. Raises when Redis does not answer."""
-    from infra.db import database
-    from workers.enqueue import open_queue
-
-    job = JOBS[name]
-    task = job.coroutine()
-    async with database(settings):
-        queue = await open_queue(settings)
-        try:
-            result = await task({"settings": settings, "redis": queue}, **options)
-        finally:
-            await queue.aclose()
-    return f"{job.name}: {job.describe(result)}"

@@ -5,7 +5,7 @@
   validation cannot see. A refusal replaces the execution result, so no resolver runs.
 
 Only these hooks: an extension `resolve()` hook would wrap every field and cost a lot of
-execution time (STACK-NOTES.md).
+execution time (measured: bench/RESULTS.md).
 """
 
 from __future__ import annotations

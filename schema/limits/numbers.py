@@ -23,7 +23,7 @@ MAX_ALIASES = 30
 # option): parsing runs before every other check, so its cost needs its own bound.
 MAX_TOKENS = 2000
 
-# Bounds of `first` / `last` on every connection (DESIGN.md 3: "max 100"); the resolvers
+# Bounds of `first` / `last` on every connection (the API promises at most 100); the resolvers
 # check the same number (schema/pagination.py), which owns it.
 MAX_PAGE_SIZE = PAGE_SIZE_BOUND
 

@@ -1,3 +1,5 @@
+"""`Account`: a customer's team, with its lists."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -8,8 +10,12 @@ import strawberry
 from schema.context import Info
 from schema.ids import to_global_id
 from schema.inputs import ContractFilter, SubscriptionFilter, UserFilter
+from schema.lists import contracts, subscriptions, tradeins, users
+from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader
+from schema.loaders.registry import makes_nodes
 from schema.node import Node
 from schema.pagination import After, Before, Connection, First, Last
+from schema.resolution import many
 from schema.types.catalog import PlanFeature
 from schema.types.contract import Contract
 from schema.types.subscription import ProductSubscription
@@ -40,9 +46,7 @@ class Account(Node):
             ContractFilter | None, strawberry.argument(description="Narrow the list.")
         ] = None,
     ) -> Connection[Contract]:
-        from schema.queries import account_contracts
-
-        return await account_contracts(info, self.key, filter, first, after, last, before)
+        return await contracts.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(description="The product subscriptions of the account, oldest first.")
     async def subscriptions(
@@ -56,9 +60,7 @@ class Account(Node):
             SubscriptionFilter | None, strawberry.argument(description="Narrow the list.")
         ] = None,
     ) -> Connection[ProductSubscription]:
-        from schema.queries import account_subscriptions
-
-        return await account_subscriptions(info, self.key, filter, first, after, last, before)
+        return await subscriptions.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(description="The members of the account, by name.")
     async def users(
@@ -73,9 +75,7 @@ class Account(Node):
             strawberry.argument(description="Narrow the list (e.g. users of a contract)."),
         ] = None,
     ) -> Connection[User]:
-        from schema.queries import account_users
-
-        return await account_users(info, self.key, filter, first, after, last, before)
+        return await users.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(description="The trade-ins of the account, newest first.")
     async def trade_ins(
@@ -86,15 +86,17 @@ class Account(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[TradeIn]:
-        from schema.queries import account_trade_ins
-
-        return await account_trade_ins(info, self.key, first, after, last, before)
+        return await tradeins.of_account(info, self.key, first, after, last, before)
 
     @strawberry.field(
         description="Features the account has now: those of the plans of its active "
         "subscriptions. Features are gated by code, never by plan name."
     )
-    async def features(self, info: Info) -> list[PlanFeature]:
-        from schema.queries import account_features
+    def features(self, info: Info) -> list[PlanFeature]:
+        features: list[PlanFeature] = many(
+            info.context.loaders.get(FeaturesByAccountLoader), self.key
+        )
+        return features
 
-        return await account_features(info, self.key)
+
+makes_nodes(Account.from_row, AccountByIdLoader)

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import strawberry
 
-from models import Product as ProductRow
 from schema.context import Info
 from schema.enums import Edition, FeatureKind, ProductKind, to_graphql
 from schema.ids import to_global_id
-from schema.node import Node
-from schema.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    keyset_page,
-    page_args,
+from schema.loaders.accounts import FeaturesByAccountLoader
+from schema.loaders.catalog import (
+    CollectionsByProductLoader,
+    FeaturesByPlanLoader,
+    IncludedProductsByCollectionLoader,
+    MigrationTargetsBySuiteLoader,
+    PlanByIdLoader,
+    ProductByIdLoader,
+    RankedPlansLoader,
 )
-from schema.resolution import now_or_later
-
-PRODUCT_FIELDS = ("id", "code", "name", "kind", "edition", "full_version_id")
+from schema.loaders.registry import makes_nodes
+from schema.loaders.users import ProductsByMemberLoader
+from schema.node import Node
+from schema.resolution import later, many, one
 
 
 @strawberry.type(
@@ -56,19 +56,31 @@ class Product(Node):
     def full_version(self, info: Info) -> Product | None:
         if self.full_version_id is None:
             return None
-        return now_or_later(info.context.loaders.product_by_id, self.full_version_id)
+        full: Product | None = one(
+            info.context.loaders.get(ProductByIdLoader), self.full_version_id
+        )
+        return full
 
     @strawberry.field(description="For a collection: the products it includes.")
     def includes(self, info: Info) -> list[Product]:
-        return now_or_later(info.context.loaders.included_products_by_collection, self.key)
+        products: list[Product] = many(
+            info.context.loaders.get(IncludedProductsByCollectionLoader), self.key
+        )
+        return products
 
     @strawberry.field(description="For a product: the collections that include it.")
     def included_in(self, info: Info) -> list[Product]:
-        return now_or_later(info.context.loaders.collections_by_product, self.key)
+        collections: list[Product] = many(
+            info.context.loaders.get(CollectionsByProductLoader), self.key
+        )
+        return collections
 
     @strawberry.field(description="For a suite: the collections it can migrate to.")
     def migrates_to(self, info: Info) -> list[Product]:
-        return now_or_later(info.context.loaders.migration_targets_by_suite, self.key)
+        targets: list[Product] = many(
+            info.context.loaders.get(MigrationTargetsBySuiteLoader), self.key
+        )
+        return targets
 
 
 @strawberry.type(name="SupportOption", description="A way to reach support under a plan.")
@@ -129,42 +141,24 @@ class Plan(Node):
 
     @strawberry.field(description="Every feature of the plan.")
     def features(self, info: Info) -> list[PlanFeature]:
-        return now_or_later(info.context.loaders.features_by_plan, self.key)
+        features: list[PlanFeature] = many(info.context.loaders.get(FeaturesByPlanLoader), self.key)
+        return features
 
     @strawberry.field(description="The support options of the plan (its support features).")
     async def support_options(self, info: Info) -> list[SupportOption]:
-        features = await info.context.loaders.features_by_plan.load(self.key)
+        features: list[PlanFeature] = await later(
+            many(info.context.loaders.get(FeaturesByPlanLoader), self.key)
+        )
         return [f.support_option() for f in features if f.kind is FeatureKind.SUPPORT]
 
 
-@strawberry.type(name="Catalog", description="Every product, collection and suite on sale.")
-class Catalog:
-    @strawberry.field(description="Catalog entries in code order, optionally of one kind.")
-    async def products(
-        self,
-        info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        kind: Annotated[
-            ProductKind | None, strawberry.argument(description="Only entries of this kind.")
-        ] = None,
-    ) -> Connection[Product]:
-        queryset = ProductRow.all()
-        if kind is not None:
-            queryset = queryset.filter(kind=kind.value)
-        return await keyset_page(
-            queryset,
-            sort=("code", "id"),
-            fields=PRODUCT_FIELDS,
-            args=page_args(first, after, last, before),
-            to_node=Product.from_row,
-        )
-
-    @strawberry.field(description="One catalog entry by its code; null when unknown.")
-    async def product(
-        self, info: Info, code: Annotated[str, strawberry.argument(description="The catalog code.")]
-    ) -> Product | None:
-        row = await ProductRow.filter(code=code).first().values(*PRODUCT_FIELDS)
-        return Product.from_row(row) if row else None
+makes_nodes(
+    Product.from_row,
+    ProductByIdLoader,
+    IncludedProductsByCollectionLoader,
+    CollectionsByProductLoader,
+    MigrationTargetsBySuiteLoader,
+    ProductsByMemberLoader,
+)
+makes_nodes(Plan.from_row, PlanByIdLoader, RankedPlansLoader)
+makes_nodes(PlanFeature.from_row, FeaturesByPlanLoader, FeaturesByAccountLoader)

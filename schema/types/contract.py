@@ -9,14 +9,15 @@ import strawberry
 from schema.context import Info
 from schema.enums import Channel, to_graphql
 from schema.ids import to_global_id
+from schema.loaders.accounts import AccountByIdLoader, PartnerByIdLoader
+from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.registry import makes_nodes
 from schema.node import Node
-from schema.resolution import now_or_later, required
+from schema.resolution import one, required
 from schema.types.partner import Partner
 
 if TYPE_CHECKING:
     from schema.types.account import Account
-
-CONTRACT_FIELDS = ("id", "number", "starts_on", "ends_on", "channel", "account_id", "partner_id")
 
 
 @strawberry.type(name="Contract", description="What an account bought, through one channel.")
@@ -44,7 +45,8 @@ class Contract(Node):
 
     @strawberry.field(description="The account that owns the contract.")
     def account(self, info: Info) -> Annotated[Account, strawberry.lazy("schema.types.account")]:
-        return required(info.context.loaders.account_by_id, self.account_id)
+        account: Account = required(info.context.loaders.get(AccountByIdLoader), self.account_id)
+        return account
 
     @strawberry.field(
         description="Who sold it and handles its requests: a reseller or the sales desk; "
@@ -53,4 +55,8 @@ class Contract(Node):
     def partner(self, info: Info) -> Partner | None:
         if self.partner_id is None:
             return None
-        return now_or_later(info.context.loaders.partner_by_id, self.partner_id)
+        partner: Partner | None = one(info.context.loaders.get(PartnerByIdLoader), self.partner_id)
+        return partner
+
+
+makes_nodes(Contract.from_row, ContractByIdLoader)

@@ -6,9 +6,9 @@ from uuid import UUID
 import strawberry
 
 from schema.ids import to_global_id
+from schema.loaders.accounts import PartnerByIdLoader
+from schema.loaders.registry import makes_nodes
 from schema.node import Node
-
-PARTNER_FIELDS = ("id", "code", "name", "kind", "contact_email")
 
 
 @strawberry.type(
@@ -34,3 +34,6 @@ class Partner(Node):
             is_sales_desk=str(getattr(row["kind"], "value", row["kind"])) == "SALES_DESK",
             contact_email=row["contact_email"],
         )
+
+
+makes_nodes(Partner.from_row, PartnerByIdLoader)

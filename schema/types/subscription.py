@@ -1,3 +1,5 @@
+"""`ProductSubscription`: seats of one product on a contract, under a plan."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,43 +9,27 @@ from uuid import UUID
 import strawberry
 
 from schema.context import Info
-from schema.enums import LicenseModel, SubscriptionStatus, UnassignReason, to_graphql
+from schema.enums import LicenseModel, SubscriptionStatus, to_graphql
 from schema.ids import to_global_id
+from schema.lists import assignments
+from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
+from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.registry import makes_nodes
+from schema.loaders.subscriptions import (
+    SeatsAssignedBySubscriptionLoader,
+    SubscriptionByIdLoader,
+)
+from schema.loaders.tradeins import OpenTradeInBySourceLoader
 from schema.node import Node
 from schema.pagination import After, Before, Connection, First, Last
-from schema.resolution import now_or_later, required
+from schema.resolution import now_or_later, one, required
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
+from schema.types.upgrade import UpgradeOption, upgrade_options
 
 if TYPE_CHECKING:
+    from schema.types.assignment import SeatAssignment
     from schema.types.tradein import TradeIn
-    from schema.types.upgrade import UpgradeOption
-    from schema.types.user import User
-
-SUBSCRIPTION_FIELDS = (
-    "id",
-    "status",
-    "seats",
-    "license_model",
-    "release_year",
-    "serial_number",
-    "term_starts_on",
-    "term_ends_on",
-    "contract_id",
-    "product_id",
-    "plan_id",
-    "contract__account_id",
-)
-ASSIGNMENT_FIELDS = (
-    "id",
-    "assigned_at",
-    "unassigned_at",
-    "unassign_reason",
-    "subscription_id",
-    "user_id",
-    "subscription__contract__account_id",
-    "subscription__product_id",
-)
 
 
 @strawberry.type(
@@ -89,24 +75,29 @@ class ProductSubscription(Node):
 
     @strawberry.field(description="The product, collection or suite subscribed to.")
     def product(self, info: Info) -> Product:
-        return required(info.context.loaders.product_by_id, self.product_id)
+        product: Product = required(info.context.loaders.get(ProductByIdLoader), self.product_id)
+        return product
 
     @strawberry.field(description="The plan (Standard, Premium...).")
     def plan(self, info: Info) -> Plan:
-        return required(info.context.loaders.plan_by_id, self.plan_id)
+        plan: Plan = required(info.context.loaders.get(PlanByIdLoader), self.plan_id)
+        return plan
 
     @strawberry.field(description="The contract it belongs to.")
     def contract(self, info: Info) -> Contract:
-        return required(info.context.loaders.contract_by_id, self.contract_id)
+        contract: Contract = required(
+            info.context.loaders.get(ContractByIdLoader), self.contract_id
+        )
+        return contract
 
     @strawberry.field(description="Seats with an active assignment.")
     def seats_assigned(self, info: Info) -> int:
-        return now_or_later(info.context.loaders.seats_assigned_by_subscription, self.key)
+        return now_or_later(info.context.loaders.get(SeatsAssignedBySubscriptionLoader), self.key)
 
     @strawberry.field(description="Seats still free (never negative).")
     async def seats_available(self, info: Info) -> int:
-        assigned = await info.context.loaders.seats_assigned_by_subscription.load(self.key)
-        return max(self.seats - assigned, 0)
+        loader = info.context.loaders.get(SeatsAssignedBySubscriptionLoader)
+        return max(self.seats - await loader.load(self.key), 0)
 
     @strawberry.field(description="Active assignments, oldest first.")
     async def assignments(
@@ -116,10 +107,10 @@ class ProductSubscription(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[SeatAssignment]:
-        from schema.queries import subscription_assignments
-
-        return await subscription_assignments(info, self, first, after, last, before)
+    ) -> Connection[Annotated[SeatAssignment, strawberry.lazy("schema.types.assignment")]]:
+        return await assignments.of_subscription(
+            info, self.key, self.account_id, first, after, last, before
+        )
 
     @strawberry.field(
         description="The upgrades this subscription can have (LT to full, to a collection, "
@@ -127,69 +118,17 @@ class ProductSubscription(Node):
         "caller can ask for it now and why not, the path (self-service or partner), the "
         "partner to contact, and what it would change (reinstall, serial number, grace end)."
     )
-    async def upgrade_options(
-        self, info: Info
-    ) -> list[Annotated[UpgradeOption, strawberry.lazy("schema.types.upgrade")]]:
-        from schema.upgrade_options import upgrade_options
-
+    async def upgrade_options(self, info: Info) -> list[UpgradeOption]:
         return await upgrade_options(info, self)
 
     @strawberry.field(description="The open trade-in this subscription is the source of, if any.")
     def trade_in(
         self, info: Info
     ) -> Annotated[TradeIn, strawberry.lazy("schema.types.tradein")] | None:
-        return now_or_later(info.context.loaders.open_trade_in_by_source, self.key)
-
-
-@strawberry.type(
-    name="SeatAssignment",
-    description="A user's seat on a subscription: active until unassigned.",
-)
-class SeatAssignment(Node):
-    assigned_at: dt.datetime = strawberry.field(description="When the seat was assigned.")
-    unassigned_at: dt.datetime | None = strawberry.field(
-        description="When it was removed; null while active."
-    )
-    unassign_reason: UnassignReason | None = strawberry.field(
-        description="Why it was removed; null while active."
-    )
-    key: strawberry.Private[UUID]
-    subscription_id: strawberry.Private[UUID]
-    product_id: strawberry.Private[UUID]
-    user_id: strawberry.Private[UUID]
-    account_id: strawberry.Private[UUID]
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> SeatAssignment:
-        reason = row["unassign_reason"]
-        return cls(
-            id=strawberry.ID(to_global_id("SeatAssignment", row["id"])),
-            key=row["id"],
-            assigned_at=row["assigned_at"],
-            unassigned_at=row["unassigned_at"],
-            unassign_reason=to_graphql(UnassignReason, reason) if reason else None,
-            subscription_id=row["subscription_id"],
-            product_id=row["subscription__product_id"],
-            user_id=row["user_id"],
-            account_id=row["subscription__contract__account_id"],
+        trade_in: TradeIn | None = one(
+            info.context.loaders.get(OpenTradeInBySourceLoader), self.key
         )
+        return trade_in
 
-    @strawberry.field(description="True while the seat is assigned.")
-    def active(self) -> bool:
-        return self.unassigned_at is None
 
-    @strawberry.field(
-        description="The subscription; null for members who are not admins of the account."
-    )
-    def subscription(self, info: Info) -> ProductSubscription | None:
-        return now_or_later(info.context.loaders.subscription_by_id, self.subscription_id)
-
-    @strawberry.field(description="The product of the subscription (readable by the user).")
-    def product(self, info: Info) -> Product:
-        return required(info.context.loaders.product_by_id, self.product_id)
-
-    @strawberry.field(description="The user who holds the seat, as a member of the account.")
-    def user(self, info: Info) -> Annotated[User, strawberry.lazy("schema.types.user")] | None:
-        return now_or_later(
-            info.context.loaders.member_by_account_user, (self.account_id, self.user_id)
-        )
+makes_nodes(ProductSubscription.from_row, SubscriptionByIdLoader)

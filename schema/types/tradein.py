@@ -1,7 +1,9 @@
+"""`TradeIn`: a product upgrade from request to the end of its grace period."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -9,28 +11,20 @@ import strawberry
 from schema.context import Info
 from schema.enums import TradeInStatus, UpgradeKind, to_graphql
 from schema.ids import to_global_id
+from schema.loaders.accounts import PartnerByIdLoader
+from schema.loaders.catalog import ProductByIdLoader
+from schema.loaders.registry import makes_nodes
+from schema.loaders.subscriptions import SubscriptionByIdLoader
+from schema.loaders.tradeins import OpenTradeInBySourceLoader, TradeInByIdLoader
 from schema.node import Node
-from schema.resolution import now_or_later, required
+from schema.resolution import one, required
 from schema.types.catalog import Product
 from schema.types.partner import Partner
-from schema.types.subscription import ProductSubscription
 
-TRADE_IN_FIELDS = (
-    "id",
-    "kind",
-    "status",
-    "source_id",
-    "target_id",
-    "target_product_id",
-    "partner_id",
-    "ordered_at",
-    "commencement_at",
-    "grace_ends_at",
-    "serial_number_update_required",
-    "reinstall_required",
-    "completed_at",
-    "source__contract__account_id",
-)
+if TYPE_CHECKING:
+    from schema.types.subscription import ProductSubscription
+
+Subscription = Annotated["ProductSubscription", strawberry.lazy("schema.types.subscription")]
 
 
 @strawberry.type(
@@ -85,21 +79,34 @@ class TradeIn(Node):
         )
 
     @strawberry.field(description="The subscription being traded in.")
-    def source(self, info: Info) -> ProductSubscription | None:
-        return now_or_later(info.context.loaders.subscription_by_id, self.source_id)
+    def source(self, info: Info) -> Subscription | None:
+        source: ProductSubscription | None = one(
+            info.context.loaders.get(SubscriptionByIdLoader), self.source_id
+        )
+        return source
 
     @strawberry.field(description="The new subscription; null until the trade-in starts.")
-    def target(self, info: Info) -> ProductSubscription | None:
+    def target(self, info: Info) -> Subscription | None:
         if self.target_id is None:
             return None
-        return now_or_later(info.context.loaders.subscription_by_id, self.target_id)
+        target: ProductSubscription | None = one(
+            info.context.loaders.get(SubscriptionByIdLoader), self.target_id
+        )
+        return target
 
     @strawberry.field(description="The product being upgraded to.")
     def target_product(self, info: Info) -> Product:
-        return required(info.context.loaders.product_by_id, self.target_product_id)
+        product: Product = required(
+            info.context.loaders.get(ProductByIdLoader), self.target_product_id
+        )
+        return product
 
     @strawberry.field(description="The partner who must act on the request, if any.")
     def partner(self, info: Info) -> Partner | None:
         if self.partner_id is None:
             return None
-        return now_or_later(info.context.loaders.partner_by_id, self.partner_id)
+        partner: Partner | None = one(info.context.loaders.get(PartnerByIdLoader), self.partner_id)
+        return partner
+
+
+makes_nodes(TradeIn.from_row, TradeInByIdLoader, OpenTradeInBySourceLoader)

@@ -1,18 +1,39 @@
+"""`ProductSubscription.upgradeOptions`: what the domain says each upgrade would do, with
+the facts it needs read through the loaders."""
+
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import strawberry
 from strawberry import enum_value
 
 from domain import upgrades
+from domain.access import can_administer
+from domain.plans import next_plan_up
+from models.enums import Channel, Edition, LicenseModel, ProductKind, SubscriptionStatus
 from schema.context import Info
 from schema.enums import UpgradeKind, to_graphql
-from schema.resolution import now_or_later
+from schema.loaders.accounts import PartnerByIdLoader
+from schema.loaders.catalog import (
+    ALL_PLANS,
+    CollectionsByProductLoader,
+    MigrationTargetsBySuiteLoader,
+    PlanByIdLoader,
+    ProductByIdLoader,
+    RankedPlansLoader,
+)
+from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.tradeins import OpenTradeInBySourceLoader
+from schema.resolution import one
 from schema.types.catalog import Plan, Product
 from schema.types.partner import Partner
+
+if TYPE_CHECKING:
+    from schema.types.subscription import ProductSubscription
 
 
 @strawberry.enum(name="UpgradePath", description="How an upgrade is obtained.")
@@ -85,16 +106,62 @@ class UpgradeOption:
     def target_product(self, info: Info) -> Product | None:
         if self.target_product_id is None:
             return None
-        return now_or_later(info.context.loaders.product_by_id, self.target_product_id)
+        product: Product | None = one(
+            info.context.loaders.get(ProductByIdLoader), self.target_product_id
+        )
+        return product
 
     @strawberry.field(description="The plan changed to; null for a product upgrade.")
     def target_plan(self, info: Info) -> Plan | None:
         if self.target_plan_id is None:
             return None
-        return now_or_later(info.context.loaders.plan_by_id, self.target_plan_id)
+        plan: Plan | None = one(info.context.loaders.get(PlanByIdLoader), self.target_plan_id)
+        return plan
 
     @strawberry.field(description="Who to contact for a partner request.")
     def partner(self, info: Info) -> Partner | None:
         if self.partner_id is None:
             return None
-        return now_or_later(info.context.loaders.partner_by_id, self.partner_id)
+        partner: Partner | None = one(info.context.loaders.get(PartnerByIdLoader), self.partner_id)
+        return partner
+
+
+async def upgrade_options(info: Info, subscription: ProductSubscription) -> list[UpgradeOption]:
+    """The options of one subscription, decided by domain.upgrades."""
+    loaders = info.context.loaders
+    product = await loaders.get(ProductByIdLoader).load(subscription.product_id)
+    contract = await loaders.get(ContractByIdLoader).load(subscription.contract_id)
+    if product is None or contract is None:
+        return []
+    open_trade_in = await loaders.get(OpenTradeInBySourceLoader).load(subscription.key)
+    collections = await loaders.get(CollectionsByProductLoader).load(product["id"])
+    targets = await loaders.get(MigrationTargetsBySuiteLoader).load(product["id"])
+    facts = upgrades.SubscriptionFacts(
+        product=upgrades.ProductFacts(
+            id=product["id"],
+            name=product["name"],
+            kind=ProductKind(product["kind"]),
+            edition=Edition(product["edition"]) if product["edition"] else None,
+            full_version_id=product["full_version_id"],
+        ),
+        status=SubscriptionStatus(subscription.status.name),
+        license_model=LicenseModel(subscription.license_model.name),
+        release_year=subscription.release_year,
+        channel=Channel(contract["channel"]),
+        partner_id=contract["partner_id"],
+        has_open_trade_in=open_trade_in is not None,
+        collections_including=tuple(c["id"] for c in collections),
+        migration_targets=tuple(c["id"] for c in targets),
+    )
+    is_admin = can_administer(info.context.principal, subscription.account_id)
+    options = upgrades.product_upgrade_options(
+        facts, actor_is_admin=is_admin, now=info.context.now, grace=info.context.grace
+    )
+    plans = await loaders.get(RankedPlansLoader).load(ALL_PLANS)
+    next_plan = next_plan_up({p["id"]: p["rank"] for p in plans}, subscription.plan_id)
+    plan_option = upgrades.plan_upgrade_option(
+        facts, next_plan_id=next_plan, actor_is_admin=is_admin
+    )
+    if plan_option is not None:
+        options.append(plan_option)
+    return [UpgradeOption.from_domain(option) for option in options]

@@ -1,3 +1,5 @@
+"""`User`: a person as a member of one account."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
@@ -8,26 +10,17 @@ import strawberry
 from schema.context import Info
 from schema.enums import Role, to_graphql
 from schema.ids import to_global_id
+from schema.loaders.accounts import AccountByIdLoader
+from schema.loaders.assignments import CurrentAssignmentsByMemberLoader
+from schema.loaders.registry import makes_nodes
+from schema.loaders.users import ProductsByMemberLoader, UserByIdLoader, UserByMemberLoader
 from schema.node import Node
-from schema.resolution import now_or_later
+from schema.resolution import many, one
+from schema.types.assignment import SeatAssignment
 from schema.types.catalog import Product
-from schema.types.subscription import SeatAssignment
 
 if TYPE_CHECKING:
     from schema.types.account import Account
-
-# A `User` is a person as a member of one account: its ID is the membership's, so the same
-# person has one `User` per account and a client cache never mixes their roles.
-MEMBER_FIELDS = (
-    "account__name",
-    "id",
-    "role",
-    "account_id",
-    "user_id",
-    "user__name",
-    "user__email",
-    "user__locale",
-)
 
 
 @strawberry.type(
@@ -67,22 +60,29 @@ class User(Node):
     def account(
         self, info: Info
     ) -> Annotated[Account, strawberry.lazy("schema.types.account")] | None:
-        return now_or_later(info.context.loaders.account_by_id, self.account_id)
+        account: Account | None = one(info.context.loaders.get(AccountByIdLoader), self.account_id)
+        return account
 
     @strawberry.field(
         description="Their current seats in this account: active assignments, including on "
         "subscriptions in a trade-in grace period."
     )
     def assignments(self, info: Info) -> list[SeatAssignment]:
-        return now_or_later(
-            info.context.loaders.current_assignments_by_member, (self.account_id, self.user_id)
+        seats: list[SeatAssignment] = many(
+            info.context.loaders.get(CurrentAssignmentsByMemberLoader),
+            (self.account_id, self.user_id),
         )
+        return seats
 
     @strawberry.field(
         description="The products they can use now in this account (a collection counts as "
         "the products it includes), by name."
     )
     def products(self, info: Info) -> list[Product]:
-        return now_or_later(
-            info.context.loaders.usable_products_by_member, (self.account_id, self.user_id)
+        products: list[Product] = many(
+            info.context.loaders.get(ProductsByMemberLoader), (self.account_id, self.user_id)
         )
+        return products
+
+
+makes_nodes(User.from_row, UserByIdLoader, UserByMemberLoader)

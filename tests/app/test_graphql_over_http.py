@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from resolvers.schema import schema as production_schema
+from resolvers.assembly import schema as production_schema
 from schema.limits.numbers import MAX_BODY_BYTES
 from tests.app.things_schema import CALLS, RECORDED
 from tests.support.tokens import bearer, member_token

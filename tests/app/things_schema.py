@@ -9,7 +9,7 @@ import enum
 
 import strawberry
 
-from resolvers.schema import build_schema
+from resolvers.assembly import build_schema
 from schema.errors import TopLevelError
 
 CALLS: list[str] = []  # every resolver call, in order

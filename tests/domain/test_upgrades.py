@@ -1,4 +1,4 @@
-"""Upgrade eligibility and effects (DESIGN.md 2), as pure functions."""
+"""Upgrade eligibility and effects (the trade-in rules), as pure functions."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from resolvers.schema import schema
+from resolvers.assembly import schema
 from tests.support.schema_compat import breaking_changes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,9 +1,9 @@
 """Every type, field, argument and enum value of the API has a description
-(DESIGN.md 3): the schema is the documentation GraphiQL and the partners read."""
+(API conventions): the schema is the documentation GraphiQL and the partners read."""
 
 from __future__ import annotations
 
-from resolvers.schema import schema
+from resolvers.assembly import schema
 from tests.support.schema_compat import undescribed
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from resolvers.schema import schema_sdl
+from resolvers.assembly import schema_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
 

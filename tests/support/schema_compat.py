@@ -1,4 +1,4 @@
-"""Schema discipline (DESIGN.md 3): what a change to the API breaks for its clients, and
+"""Schema discipline (API conventions): what a change to the API breaks for its clients, and
 what it leaves undescribed. Used by tests/schema; kept here so it can be unit-tested on
 hand-written SDL.
 """

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers.query import Query
+from resolvers.roots import Query
 from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from schema.types.account import Account
+from schema.types.assignment import SeatAssignment
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
 from schema.types.partner import Partner
-from schema.types.subscription import ProductSubscription, SeatAssignment
+from schema.types.subscription import ProductSubscription
 from schema.types.tradein import TradeIn
 from schema.types.user import User
 

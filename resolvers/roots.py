@@ -1,0 +1,15 @@
+"""The root types, composed from one class per area (resolvers/<area>.py)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.accounts import AccountQueries
+from resolvers.catalog import CatalogQueries
+from resolvers.nodes import NodeQueries
+from resolvers.viewer import ViewerQueries
+
+
+@strawberry.type(name="Query", description="Everything a caller can read.")
+class Query(ViewerQueries, NodeQueries, AccountQueries, CatalogQueries):
+    pass

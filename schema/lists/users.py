@@ -1,0 +1,91 @@
+"""`Account.users`: the members of an account, by name, with a look-ahead that loads what
+the page's users will ask for (seats, their subscriptions, products, plans, contracts)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tortoise.queryset import QuerySet
+
+from domain import directory
+from models import Membership
+from schema.context import Info
+from schema.inputs import UserFilter
+from schema.lists import scoped
+from schema.lists.scoped import filter_id
+from schema.loaders.assignments import CurrentAssignmentsByMemberLoader
+from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
+from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.registry import node_maker
+from schema.loaders.subscriptions import SubscriptionByIdLoader
+from schema.loaders.users import MEMBER_FIELDS, ProductsByMemberLoader, UserByIdLoader
+from schema.lookahead import selects
+from schema.pagination import Connection
+
+NODE = ("edges", "node")
+
+
+async def of_account(
+    info: Info,
+    account_id: UUID,
+    wanted: UserFilter | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Any]:
+    wanted = wanted or UserFilter()
+
+    async def query() -> QuerySet[Membership]:
+        return await directory.members(
+            account_id,
+            directory.MemberFilter(
+                contract_id=filter_id(wanted.contract_id, "Contract"),
+                subscription_id=filter_id(wanted.subscription_id, "ProductSubscription"),
+                product_id=filter_id(wanted.product_id, "Product"),
+                assigned=wanted.assigned,
+                needs_transition=wanted.needs_transition,
+                search=wanted.search,
+            ),
+        )
+
+    page = await scoped.page(
+        (first, after, last, before),
+        readable=info.context.scope.can_read_account(account_id),
+        query=query,
+        sort=("user__name", "id"),
+        fields=MEMBER_FIELDS,
+        to_node=node_maker(UserByIdLoader),
+    )
+    await preload_members(info, [(e.node.account_id, e.node.user_id) for e in page.edges])
+    return page
+
+
+async def preload_members(info: Info, keys: list[tuple[UUID, UUID]]) -> None:
+    """Load, one query per level, what the selection asks of these users, so their nested
+    fields resolve without awaiting (see schema.resolution)."""
+    loaders = info.context.loaders
+    if selects(info, *NODE, "products"):
+        await loaders.get(ProductsByMemberLoader).load_many(keys)
+    if not selects(info, *NODE, "assignments"):
+        return
+    seats = await loaders.get(CurrentAssignmentsByMemberLoader).load_many(keys)
+    assignments = [a for group in seats for a in group]
+    products = {a["subscription__product_id"] for a in assignments}
+    if selects(info, *NODE, "assignments", "subscription"):
+        subscriptions = await loaders.get(SubscriptionByIdLoader).load_many(
+            list({a["subscription_id"] for a in assignments})
+        )
+        present = [s for s in subscriptions if s is not None]
+        products |= {s["product_id"] for s in present}
+        if selects(info, *NODE, "assignments", "subscription", "plan"):
+            await loaders.get(PlanByIdLoader).load_many(list({s["plan_id"] for s in present}))
+        if selects(info, *NODE, "assignments", "subscription", "contract"):
+            await loaders.get(ContractByIdLoader).load_many(
+                list({s["contract_id"] for s in present})
+            )
+    if selects(info, *NODE, "assignments", "product") or selects(
+        info, *NODE, "assignments", "subscription", "product"
+    ):
+        await loaders.get(ProductByIdLoader).load_many(list(products))

@@ -1,0 +1,44 @@
+"""Product subscriptions and their seat counts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from uuid import UUID
+
+from models import ProductSubscription, SeatAssignment
+from schema.loaders.registry import Row, RowLoader, by_key
+
+SUBSCRIPTION_FIELDS = (
+    "id",
+    "status",
+    "seats",
+    "license_model",
+    "release_year",
+    "serial_number",
+    "term_starts_on",
+    "term_ends_on",
+    "contract_id",
+    "product_id",
+    "plan_id",
+    "contract__account_id",
+)
+
+
+class SubscriptionByIdLoader(RowLoader[UUID, Row | None]):
+    async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
+        rows = await ProductSubscription.filter(id__in=keys).values(*SUBSCRIPTION_FIELDS)
+        readable = (r for r in rows if self.scope.can_read_account(r["contract__account_id"]))
+        return by_key(keys, readable, lambda r: r["id"])
+
+
+class SeatsAssignedBySubscriptionLoader(RowLoader[UUID, int]):
+    """Active assignments per subscription (callers hold a readable subscription)."""
+
+    async def load_rows(self, keys: list[UUID]) -> list[int]:
+        rows = await SeatAssignment.filter(subscription_id__in=keys, unassigned_at=None).values(
+            "subscription_id"
+        )
+        counts: dict[UUID, int] = defaultdict(int)
+        for row in rows:
+            counts[row["subscription_id"]] += 1
+        return [counts.get(key, 0) for key in keys]

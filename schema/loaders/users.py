@@ -1,0 +1,71 @@
+"""Users: a person as a member of one account, and the products they can use there."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain import directory
+from models import Membership
+from schema.loaders.catalog import ProductByIdLoader
+from schema.loaders.registry import Row, RowLoader, by_key
+
+# A `User` is a person as a member of one account: its ID is the membership's, so the same
+# person has one `User` per account and a client cache never mixes their roles.
+MEMBER_FIELDS = (
+    "account__name",
+    "id",
+    "role",
+    "account_id",
+    "user_id",
+    "user__name",
+    "user__email",
+    "user__locale",
+)
+
+MemberKey = tuple[UUID, UUID]
+
+
+def _member_of(row: Row) -> MemberKey:
+    return (row["account_id"], row["user_id"])
+
+
+class UserByIdLoader(RowLoader[UUID, Row | None]):
+    """By membership id (the `User` node's key)."""
+
+    async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
+        rows = await Membership.filter(id__in=keys).values(*MEMBER_FIELDS)
+        readable = (r for r in rows if self.scope.can_read_member(*_member_of(r)))
+        return by_key(keys, readable, lambda r: r["id"])
+
+
+class UserByMemberLoader(RowLoader[MemberKey, Row | None]):
+    """By (account id, user id)."""
+
+    async def load_rows(self, keys: list[MemberKey]) -> list[Row | None]:
+        readable = [(a, u) for a, u in keys if self.scope.can_read_member(a, u)]
+        if not readable:
+            return [None for _ in keys]
+        rows = await Membership.filter(
+            account_id__in=list({a for a, _ in readable}),
+            user_id__in=list({u for _, u in readable}),
+        ).values(*MEMBER_FIELDS)
+        allowed = set(readable)
+        return by_key(keys, (r for r in rows if _member_of(r) in allowed), _member_of)
+
+
+class ProductsByMemberLoader(RowLoader[MemberKey, list[Row]]):
+    """The products each member can use now, by name (domain.directory decides which)."""
+
+    async def load_rows(self, keys: list[MemberKey]) -> list[list[Row]]:
+        readable = [(a, u) for a, u in keys if self.scope.can_read_member(a, u)]
+        usable = await directory.usable_products(readable) if readable else {}
+        wanted = list({p for ids in usable.values() for p in ids})
+        found = await self.loaders.get(ProductByIdLoader).load_many(wanted)
+        products = {p["id"]: p for p in found if p is not None}
+        return [
+            sorted(
+                (products[p] for p in usable.get(key, ()) if p in products),
+                key=lambda product: (product["name"], str(product["id"])),
+            )
+            for key in keys
+        ]
