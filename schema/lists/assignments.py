@@ -20,6 +20,7 @@ async def of_subscription(
     info: Info,
     subscription_id: UUID,
     account_id: UUID,
+    contract_id: UUID,
     first: int | None,
     after: str | None,
     last: int | None,
@@ -27,7 +28,7 @@ async def of_subscription(
 ) -> Connection[Any]:
     page = await scoped.page(
         (first, after, last, before),
-        readable=info.context.scope.can_read_account(account_id),
+        readable=info.context.scope.can_read_contract(account_id, contract_id),
         query=SeatAssignment.filter(subscription_id=subscription_id, unassigned_at=None),
         sort=("assigned_at", "id"),
         fields=ASSIGNMENT_FIELDS,

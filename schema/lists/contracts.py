@@ -28,7 +28,11 @@ async def of_account(
     return await scoped.page(
         (first, after, last, before),
         readable=info.context.scope.can_read_account(account_id),
-        query=directory.contracts(account_id, channel=Channel(channel.name) if channel else None),
+        query=directory.contracts(
+            account_id,
+            channel=Channel(channel.name) if channel else None,
+            within=info.context.scope.contracts_in(account_id),
+        ),
         sort=("number", "id"),
         fields=CONTRACT_FIELDS,
         to_node=node_maker(ContractByIdLoader),

@@ -42,6 +42,7 @@ async def of_account(
         product_id=filter_id(wanted.product_id, "Product"),
         status=SubscriptionStatus(wanted.status.name) if wanted.status else None,
         plan_code=wanted.plan_code,
+        within=info.context.scope.contracts_in(account_id),
     )
     page = await scoped.page(
         (first, after, last, before),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from models import TradeIn
+from domain import directory
 from schema.context import Info
 from schema.lists import scoped
 from schema.loaders.registry import node_maker
@@ -24,7 +24,7 @@ async def of_account(
     return await scoped.page(
         (first, after, last, before),
         readable=info.context.scope.can_read_account(account_id),
-        query=TradeIn.filter(source__contract__account_id=account_id),
+        query=directory.trade_ins(account_id, info.context.scope.contracts_in(account_id)),
         sort=("-created_at", "-id"),
         fields=(*TRADE_IN_FIELDS, "created_at"),
         to_node=node_maker(TradeInByIdLoader),

@@ -48,6 +48,7 @@ async def of_account(
                 needs_transition=wanted.needs_transition,
                 search=wanted.search,
             ),
+            within=info.context.scope.contracts_in(account_id),
         )
 
     page = await scoped.page(

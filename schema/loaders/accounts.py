@@ -32,6 +32,6 @@ class FeaturesByAccountLoader(RowLoader[UUID, list[Row]]):
 
     async def load_rows(self, keys: list[UUID]) -> list[list[Row]]:
         return [
-            await directory.account_features(key) if self.scope.can_read_account(key) else []
+            await directory.account_features(key) if self.scope.reads_all_of(key) else []
             for key in keys
         ]

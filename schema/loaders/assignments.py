@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.access import ReadScope
 from models import SeatAssignment
 from schema.loaders.registry import Row, RowLoader, by_key, grouped
 
@@ -16,6 +17,7 @@ ASSIGNMENT_FIELDS = (
     "user_id",
     "subscription__contract__account_id",
     "subscription__product_id",
+    "subscription__contract_id",
 )
 
 # (account id, user id): a person as a member of one account.
@@ -26,10 +28,19 @@ def _member_of(row: Row) -> MemberKey:
     return (row["subscription__contract__account_id"], row["user_id"])
 
 
+def _readable(scope: ReadScope, row: Row) -> bool:
+    """The seat of a member the caller reads in full (admin, or their own), or a seat on
+    a contract the caller reads (a partner's)."""
+    account, user = _member_of(row)
+    return scope.can_read_member(account, user) or scope.can_read_contract(
+        account, row["subscription__contract_id"]
+    )
+
+
 class AssignmentByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
         rows = await SeatAssignment.filter(id__in=keys).values(*ASSIGNMENT_FIELDS)
-        readable = (r for r in rows if self.scope.can_read_member(*_member_of(r)))
+        readable = (r for r in rows if _readable(self.scope, r))
         return by_key(keys, readable, lambda r: r["id"])
 
 
@@ -37,7 +48,11 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
     """Active assignments of each member, oldest first."""
 
     async def load_rows(self, keys: list[MemberKey]) -> list[list[Row]]:
-        readable = [(a, u) for a, u in keys if self.scope.can_read_member(a, u)]
+        readable = [
+            (a, u)
+            for a, u in keys
+            if self.scope.can_read_member(a, u) or self.scope.contracts_in(a)
+        ]
         if not readable:
             return [[] for _ in keys]
         rows = (
@@ -50,4 +65,5 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
             .values(*ASSIGNMENT_FIELDS)
         )
         allowed = set(readable)
-        return grouped(keys, (r for r in rows if _member_of(r) in allowed), _member_of)
+        seats = (r for r in rows if _member_of(r) in allowed and _readable(self.scope, r))
+        return grouped(keys, seats, _member_of)

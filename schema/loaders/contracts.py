@@ -13,5 +13,5 @@ CONTRACT_FIELDS = ("id", "number", "starts_on", "ends_on", "channel", "account_i
 class ContractByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
         rows = await Contract.filter(id__in=keys).values(*CONTRACT_FIELDS)
-        readable = (r for r in rows if self.scope.can_read_account(r["account_id"]))
+        readable = (r for r in rows if self.scope.can_read_contract(r["account_id"], r["id"]))
         return by_key(keys, readable, lambda r: r["id"])

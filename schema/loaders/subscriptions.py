@@ -27,7 +27,11 @@ SUBSCRIPTION_FIELDS = (
 class SubscriptionByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
         rows = await ProductSubscription.filter(id__in=keys).values(*SUBSCRIPTION_FIELDS)
-        readable = (r for r in rows if self.scope.can_read_account(r["contract__account_id"]))
+        readable = (
+            r
+            for r in rows
+            if self.scope.can_read_contract(r["contract__account_id"], r["contract_id"])
+        )
         return by_key(keys, readable, lambda r: r["id"])
 
 

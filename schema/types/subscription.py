@@ -109,7 +109,7 @@ class ProductSubscription(Node):
         before: Before = None,
     ) -> Connection[Annotated[SeatAssignment, strawberry.lazy("schema.types.assignment")]]:
         return await assignments.of_subscription(
-            info, self.key, self.account_id, first, after, last, before
+            info, self.key, self.account_id, self.contract_id, first, after, last, before
         )
 
     @strawberry.field(

@@ -56,8 +56,16 @@ async def _ids() -> dict[str, str]:
         partner_id=(await Partner.get(code="NORTHWIND")).id,
         created_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
     )
+    sold = await Contract.get(number="110000002")  # Northwind sells it to Acme
+    sold_subscription = await ProductSubscription.get(contract_id=sold.id, product__code="RVTLT")
+    hugo = await Membership.get(account_id=acme.id, user__email="hugo.bernard@acme.example")
+    hugo_seat = await SeatAssignment.get(subscription_id=sold_subscription.id, user_id=hugo.user_id)
     return {
         "account": to_global_id("Account", acme.id),
+        "sold_contract": to_global_id("Contract", sold.id),
+        "sold_subscription": to_global_id("ProductSubscription", sold_subscription.id),
+        "seat_holder": to_global_id("User", hugo.id),
+        "sold_seat": to_global_id("SeatAssignment", hugo_seat.id),
         "contract": to_global_id("Contract", contract.id),
         "subscription": to_global_id("ProductSubscription", subscription.id),
         "own_user": to_global_id("User", chloe.id),
@@ -77,8 +85,19 @@ READERS = ("member", "admin", "other_admin", "partner", "other_partner")
 NODE_ROWS: dict[str, tuple[int, int, int, int, int]] = {
     #                  member admin other_admin partner other_partner
     "account": (0, 1, 0, 1, 0),
-    "own_user": (1, 1, 0, 1, 0),
-    "own_seat": (1, 1, 0, 1, 0),
+    # Chloé's seat is on the online contract: not the reseller's business.
+    "contract": (0, 1, 0, 0, 0),
+    "subscription": (0, 1, 0, 0, 0),
+    "own_user": (1, 1, 0, 0, 0),
+    "other_user": (0, 1, 0, 0, 0),
+    "own_seat": (1, 1, 0, 0, 0),
+    "other_seat": (0, 1, 0, 0, 0),
+    # What Northwind sells to Acme, and Hugo, who holds a seat on it.
+    "sold_contract": (0, 1, 0, 1, 0),
+    "sold_subscription": (0, 1, 0, 1, 0),
+    "seat_holder": (0, 1, 0, 1, 0),
+    "sold_seat": (0, 1, 0, 1, 0),
+    "trade_in": (0, 1, 0, 1, 0),
     "product": (1, 1, 1, 1, 1),
     "plan": (1, 1, 1, 1, 1),
     "partner": (1, 1, 1, 1, 1),
@@ -154,7 +173,8 @@ ROOT_MATRIX: dict[str, dict[str, Any]] = {
         },
     },
     "partner": {
-        "account": {"name": "Acme Engineering", "users": {"totalCount": 12}},
+        # Hugo, Inès and Jack hold the seats on the contract Northwind sells.
+        "account": {"name": "Acme Engineering", "users": {"totalCount": 3}},
         "viewer": {"user": None, "partner": {"code": "NORTHWIND"}, "memberships": []},
     },
     "other_partner": {
