@@ -60,9 +60,8 @@ class Example:
 EXAMPLES = (
     Example(
         "Who am I",
-        """# Every request needs a token: open "Headers" below and paste
-#   {"Authorization": "Bearer <token>"}
-# with one of the tokens that `make run` printed.
+        """# Every request needs a token: paste one of the tokens that `make run` printed
+# in the Token field above (every tab sends it).
 query Viewer {
   viewer {
     user { name email }
