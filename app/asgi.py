@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.graphiql import STATIC_DIR
+from app.graphiql import STATIC_DIR, favicon
 from app.graphql_http import GraphQLEndpoint
 from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
@@ -57,6 +57,7 @@ def create_app(
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/graphiql", graphiql_redirect, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

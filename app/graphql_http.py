@@ -32,7 +32,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -90,7 +90,7 @@ class GraphQLEndpoint:
             response.headers["Allow"] = "GET, POST"
             return response
         if request.method == "GET" and "query" not in request.query_params and wants_html:
-            return HTMLResponse(graphiql_page())
+            return graphiql_page()
         try:
             params = await _read_params(request)
             principal = await authenticate(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from app.graphiql import EXAMPLES, graphiql_page
+from app.graphiql import EXAMPLES, graphiql_html
 from models import Account, Contract
 from schema.ids import to_global_id
 from tests.support.graphql import data
@@ -21,7 +21,7 @@ def test_the_readme_shows_every_graphiql_example() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for example in EXAMPLES:
         assert f"```graphql\n{example.query}```" in readme
-    page = graphiql_page()
+    page = graphiql_html("nonce")
     for example in EXAMPLES:
         assert json.dumps(example.query) in page
 
