@@ -78,17 +78,16 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
     raise AssertionError("never saw " + marker + ":\n" + "".join(seen))
 
 
-@pytest.mark.slow
-def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    port = free_port()
+def _start_supervisor(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """`python -m app dev` in a process group of its own, like `make run` in a terminal
+    (Ctrl-C signals the whole group)."""
     env = {
         **os.environ,
         "VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": f"sqlite://{tmp_path / 'var' / 'seatwise.sqlite3'}",
         "PORT": str(port),
     }
-    # In a process group of its own, like `make run` in a terminal: Ctrl-C signals the group.
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "app", "dev"],
         cwd=ROOT,
         env=env,
@@ -97,6 +96,12 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) 
         text=True,
         start_new_session=True,
     )
+
+
+@pytest.mark.slow
+def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    process = _start_supervisor(tmp_path, port)
     try:
         banner = _read_until(process, "try:", timeout=90)
         tokens = re.findall(r"^\s+(sw_\S+)$", banner, re.MULTILINE)
@@ -161,6 +166,30 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) 
     assert "Error" not in after_stop, after_stop
     # and every child is gone
     assert [pid for pid in children if _alive(pid)] == []
+
+
+@pytest.mark.slow
+def test_children_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    # Given the supervisor running its four children
+    process = _start_supervisor(tmp_path, free_port())
+    try:
+        _read_until(process, "try:", timeout=90)
+        children = _descendants(process.pid)
+        assert {
+            name
+            for pid in children
+            for name in ("redis-server", "smtp-sink", "serve", "-m workers")
+            if name in _command_line(pid)
+        } == {"redis-server", "smtp-sink", "serve", "-m workers"}
+    finally:
+        # When it is killed outright, with no chance to stop them
+        process.kill()
+        process.communicate(timeout=30)
+    # Then every child gets SIGTERM from the kernel (parent-death signal) and ends
+    deadline = time.monotonic() + 15
+    while alive := [_command_line(pid) for pid in children if _alive(pid)]:
+        assert time.monotonic() < deadline, alive
+        time.sleep(0.1)
 
 
 @pytest.mark.slow
