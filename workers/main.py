@@ -105,12 +105,11 @@ async def _close(worker: Worker) -> None:
     """arq's close(): wait for the running jobs, delete the health record, then on_shutdown
     (closes the database) and the Redis pool. Without Redis it raises at the health record,
     before on_shutdown: the database is then closed here, since an open aiosqlite
-    connection is a non-daemon thread that would keep the process alive for good. It also
-    stops early (CancelledError) when a job it waits for was cancelled by a signal."""
+    connection is a non-daemon thread that would keep the process alive for good."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
             await worker.close()
-    except (RedisError, OSError, TimeoutError, asyncio.CancelledError) as exc:
+    except (RedisError, OSError, TimeoutError) as exc:
         logger.warning("worker: closed early: %r", exc)
         for task in worker.tasks.values():
             task.cancel()
