@@ -2,9 +2,10 @@
 
 It prepares the database (migrate, catalog and plans, demo data: all idempotent), then
 starts and watches four children: an embedded Redis, the SMTP sink, the API and one arq
-worker. A child that dies is restarted (at most 5 times a minute). Ctrl-C (or SIGTERM)
-stops them all, API and worker first; children also get SIGTERM if this process is killed
-outright (PR_SET_PDEATHSIG), so no process is left behind.
+worker. A child that dies is restarted (at most 5 times a minute). Each child runs in a
+session of its own, so a terminal's Ctrl-C reaches only this process, which stops them in
+order (STOP_ORDER): API and worker, then the SMTP sink, Redis last. Children also get
+SIGTERM if this process is killed outright (PR_SET_PDEATHSIG), so none is left behind.
 """
 
 from __future__ import annotations
