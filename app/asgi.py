@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +21,11 @@ from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
 from models import Account
 from resolvers.assembly import schema as default_schema
+from workers.health import HEALTH_CHECK_KEY
+
+# Each /readyz check gets this long: a probe must answer quickly even when a dependency
+# hangs rather than refuses.
+READY_CHECK_TIMEOUT = 1.0
 
 
 def create_app(
@@ -34,7 +40,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await init_db(settings)
-        app.state.redis = Redis.from_url(settings.redis_url, socket_timeout=2)
+        app.state.redis = Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=1
+        )
         try:
             yield
         finally:
@@ -46,7 +54,11 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        checks = {"database": await _database_ready(), "redis": await _redis_ready(request)}
+        redis: Redis = request.app.state.redis
+        database, redis_up, worker = await asyncio.gather(
+            _check(_database_ready()), _check(redis.ping()), _check(_worker_alive(redis))
+        )
+        checks = {"database": database, "redis": redis_up, "worker": worker}
         ready = all(checks.values())
         body = {"status": "ready" if ready else "unavailable", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -65,16 +77,20 @@ def create_app(
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-async def _database_ready() -> bool:
+async def _check(probe: Awaitable[object]) -> bool:
     try:
-        await Account._meta.db.execute_query("SELECT 1")
+        async with asyncio.timeout(READY_CHECK_TIMEOUT):
+            return bool(await probe)
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
+
+
+async def _database_ready() -> bool:
+    await Account._meta.db.execute_query("SELECT 1")
     return True
 
 
-async def _redis_ready(request: Request) -> bool:
-    try:
-        return bool(await request.app.state.redis.ping())
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
+async def _worker_alive(redis: Redis) -> bool:
+    """Whether a worker wrote its health record within its interval (the record expires
+    one second after the next one is due): without one, emails and jobs pile up unsent."""
+    return bool(await redis.exists(HEALTH_CHECK_KEY))

@@ -2,9 +2,10 @@
 
 It prepares the database (migrate, catalog and plans, demo data: all idempotent), then
 starts and watches four children: an embedded Redis, the SMTP sink, the API and one arq
-worker. A child that dies is restarted (at most 5 times a minute). Ctrl-C (or SIGTERM)
-stops them all, API and worker first; children also get SIGTERM if this process is killed
-outright (PR_SET_PDEATHSIG), so no process is left behind.
+worker. A child that dies is restarted (at most 5 times a minute). Each child runs in a
+session of its own, so a terminal's Ctrl-C reaches only this process, which stops them in
+order (STOP_ORDER): API and worker, then the SMTP sink, Redis last. Children also get
+SIGTERM if this process is killed outright (PR_SET_PDEATHSIG), so none is left behind.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from infra.net import free_port, wait_for_port
 from infra.settings import ROOT, Settings
 
 _PR_SET_PDEATHSIG = 1
+
+# Who stops first on Ctrl-C: the API and the worker together, then the SMTP sink, Redis
+# last. Each child gets STOP_TIMEOUT seconds after SIGTERM before SIGKILL.
+STOP_ORDER = (("api", "worker"), ("smtp",), ("redis",))
+STOP_TIMEOUT = 5
 
 
 def _die_with_parent() -> None:
@@ -80,7 +86,10 @@ def run_dev(settings: Settings) -> int:
         )
 
     children = [
-        Child("redis", lambda: start_redis(redis_port, var_dir / "redis")),
+        Child(
+            "redis",
+            lambda: start_redis(redis_port, var_dir / "redis", preexec_fn=_die_with_parent),
+        ),
         Child(
             "smtp",
             spawn(
@@ -134,22 +143,42 @@ def _restart(child: Child) -> bool:
     code = child.process.returncode if child.process else None
     if len(child.restarts) > 5:
         return False
-    print(f"seatwise: {child.name} exited ({code}); restarting", flush=True)
+    print(f"seatwise: {child.name} exited ({_status(code)}); restarting", flush=True)
     child.process = child.start()
     return True
 
 
 def _stop_all(children: list[Child]) -> None:
+    """Stop the children stage by stage (STOP_ORDER), the children of a stage together:
+    the users of Redis and of the SMTP sink stop while both still answer, so the worker
+    shuts down cleanly instead of waiting on a dead Redis."""
     print("\nseatwise: stopping ...", flush=True)
-    for child in reversed(children):  # API and worker first, then SMTP and Redis
-        if child.process and child.process.poll() is None:
-            child.process.terminate()
+    for stage in STOP_ORDER:
+        running = [
+            (child.name, child.process)
+            for child in children
+            if child.name in stage and child.process and child.process.poll() is None
+        ]
+        for _, process in running:
+            process.terminate()
+        for name, process in running:
             try:
-                child.process.wait(timeout=10)
+                code = process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait()
+                process.kill()
+                code = process.wait()
+            print(f"seatwise: {name} stopped ({_status(code)})", flush=True)
     print("seatwise: stopped", flush=True)
+
+
+def _status(returncode: int | None) -> str:
+    """How a child ended. uvicorn ends a graceful shutdown by re-raising the signal it
+    handled, so "signal SIGTERM" after a stop is normal for the API."""
+    if returncode is None:
+        return "running"
+    if returncode < 0:
+        return f"signal {signal.Signals(-returncode).name}"
+    return f"status {returncode}"
 
 
 def _port_is_free(port: int) -> bool:

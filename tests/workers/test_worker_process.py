@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -80,4 +81,61 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     assert process.returncode == 0, log
     assert "Traceback" not in log
     assert "shutdown on SIGTERM" in log
+    assert await worker_health(settings) is None
+
+
+@pytest.mark.slow
+async def test_the_worker_process_stops_cleanly_in_the_middle_of_a_delivery(
+    settings: Settings, queue: ArqRedis
+) -> None:
+    # Given an SMTP server that accepts connections and never answers, and a pending email
+    with socket.socket() as silent_smtp:
+        silent_smtp.bind(("127.0.0.1", 0))
+        silent_smtp.listen(16)
+        smtp_url = f"smtp://127.0.0.1:{silent_smtp.getsockname()[1]}"
+        async with in_transaction():
+            await outbox.record_email(
+                template="ready_to_download",
+                recipient="david.nguyen@acme.example",
+                context={
+                    "user_name": "David Nguyen",
+                    "account_name": "Acme",
+                    "products": ["Revit"],
+                },
+                dedupe_key="stuck",
+                now=dt.datetime.now(dt.UTC),
+            )
+        # and a worker process stuck delivering it
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "SMTP_URL": smtp_url,
+            "PUBLIC_URL": settings.public_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "workers",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert process.stdout is not None
+        try:
+            deadline = time.monotonic() + 20
+            while b"deliver_outbox_message(" not in await process.stdout.readline():
+                assert time.monotonic() < deadline, "the delivery never started"
+        finally:
+            # When it is asked to stop
+            process.send_signal(signal.SIGTERM)
+            stopped_at = time.monotonic()
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    # Then it stops promptly with status 0, its database closed and its health record gone
+    log = output.decode()
+    assert time.monotonic() - stopped_at < 5, log
+    assert process.returncode == 0, log
+    assert "Tortoise-ORM shutdown" in log
     assert await worker_health(settings) is None

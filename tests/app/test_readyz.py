@@ -1,0 +1,159 @@
+"""/readyz and the workers: the API is ready only while some worker reports its health in
+Redis, so a dead or silent worker shows on the probe; and the probe answers within about a
+second even when Redis hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from arq.worker import Worker
+
+from app.asgi import READY_CHECK_TIMEOUT, create_app
+from infra.net import free_port
+from infra.settings import Settings
+from tests.conftest import make_settings
+from tests.support.services import start_api_server
+from workers.enqueue import open_queue
+from workers.health import HEALTH_CHECK_KEY, worker_health
+from workers.main import build_worker
+
+
+@pytest.fixture
+async def clean_queue(settings: Settings) -> None:
+    """No health record left in the shared Redis by an earlier test."""
+    queue = await open_queue(settings)
+    try:
+        await queue.delete(HEALTH_CHECK_KEY)
+    finally:
+        await queue.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_worker(settings: Settings, **overrides: Any) -> AsyncIterator[Worker]:
+    """A real worker in this event loop, up once it wrote its health record."""
+    worker = build_worker(
+        settings,
+        manage_database=False,
+        handle_signals=False,
+        cron_jobs=[],
+        poll_delay=0.01,
+        **overrides,
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        deadline = time.monotonic() + 5
+        while await worker_health(settings) is None:
+            assert time.monotonic() < deadline, "the worker wrote no health record"
+            await asyncio.sleep(0.02)
+        yield worker
+    finally:
+        with warnings.catch_warnings():
+            # arq 0.28 closes its pool with redis' deprecated close(); not ours to fix.
+            warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
+            await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_readyz_is_ready_while_a_worker_reports(
+    api: httpx.AsyncClient, settings: Settings, clean_queue: None
+) -> None:
+    # Given a running worker
+    async with running_worker(settings):
+        # When the probe asks
+        response = await api.get("/readyz")
+    # Then database, Redis and worker are all there
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": True, "redis": True, "worker": True},
+    }
+
+
+async def test_readyz_is_unavailable_without_a_worker(
+    api: httpx.AsyncClient, clean_queue: None
+) -> None:
+    # Given no worker running
+    # When the probe asks
+    response = await api.get("/readyz")
+    # Then it says the worker is missing
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "redis": True, "worker": False},
+    }
+
+
+async def test_readyz_notices_a_worker_that_went_silent(
+    api: httpx.AsyncClient, settings: Settings, clean_queue: None
+) -> None:
+    # Given a worker that reports every second and the API ready
+    worker = build_worker(
+        settings,
+        manage_database=False,
+        handle_signals=False,
+        cron_jobs=[],
+        poll_delay=0.01,
+        health_check_interval=1,
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        deadline = time.monotonic() + 5
+        while (await api.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, "never ready"
+            await asyncio.sleep(0.02)
+        # When the worker stops without a word (as when it is killed: no shutdown)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        silent_at = time.monotonic()
+        # Then the probe reports it once its last record expired (interval + 1 s)
+        while (response := await api.get("/readyz")).status_code == 200:
+            assert time.monotonic() - silent_at < 5, "the silent worker still counts"
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.pool.aclose()
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "redis": True, "worker": False},
+    }
+
+
+@pytest.fixture
+def silent_redis() -> Iterator[str]:
+    """A port that accepts connections and never answers (a hung Redis)."""
+    port = free_port()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen(16)
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+async def test_readyz_answers_quickly_when_redis_hangs(demo_db: str, silent_redis: str) -> None:
+    # Given an app whose Redis accepts connections but never answers
+    settings = make_settings(demo_db, redis_url=silent_redis)
+    server = await start_api_server(create_app(settings, manage_database=False))
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            # When the probe asks
+            started = time.monotonic()
+            response = await client.get("/readyz")
+            elapsed = time.monotonic() - started
+    finally:
+        await server.stop()
+    # Then it answers within its check timeout (plus a margin), naming what is missing
+    assert elapsed < READY_CHECK_TIMEOUT + 0.8, elapsed
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "redis": False, "worker": False},
+    }
