@@ -105,6 +105,21 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     await server.stop()
 
 
+@pytest.fixture
+def settings_empty(db: str, redis_server: RedisServer) -> Settings:
+    return make_settings(db, redis_url=redis_server.url)
+
+
+@pytest.fixture
+async def empty_api(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn over HTTP, on the `db` database (catalog and plans
+    only): the test builds its rows with tests/support/factories.py."""
+    server = await start_api_server(create_app(settings_empty, manage_database=False))
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+        yield client
+    await server.stop()
+
+
 # PostgreSQL ---------------------------------------------------------------------------
 
 
