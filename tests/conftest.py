@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -96,13 +97,20 @@ def settings(demo_db: str, redis_server: RedisServer) -> Settings:
     return make_settings(demo_db, redis_url=redis_server.url)
 
 
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app served by uvicorn over HTTP, on the demo database."""
+@asynccontextmanager
+async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn on a free port, and a client for it."""
     server = await start_api_server(create_app(settings, manage_database=False))
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
         yield client
     await server.stop()
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn over HTTP, on the demo database."""
+    async with _served(settings) as client:
+        yield client
 
 
 @pytest.fixture
@@ -114,10 +122,8 @@ def settings_empty(db: str, redis_server: RedisServer) -> Settings:
 async def empty_api(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app served by uvicorn over HTTP, on the `db` database (catalog and plans
     only): the test builds its rows with tests/support/factories.py."""
-    server = await start_api_server(create_app(settings_empty, manage_database=False))
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+    async with _served(settings_empty) as client:
         yield client
-    await server.stop()
 
 
 # PostgreSQL ---------------------------------------------------------------------------
@@ -137,19 +143,27 @@ def pg_cluster() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster: PostgresCluster) -> str:
+    return _pg_template(pg_cluster, "seatwise_template", demo=True)
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template(pg_cluster: PostgresCluster) -> str:
+    return _pg_template(pg_cluster, "seatwise_empty_template", demo=False)
+
+
+def _pg_template(pg_cluster: PostgresCluster, name: str, *, demo: bool) -> str:
     import asyncio
 
-    pg_cluster.create_database("seatwise_template")
-    asyncio.run(build_template(pg_cluster.database_url("seatwise_template"), demo=True))
-    return "seatwise_template"
+    pg_cluster.create_database(name)
+    asyncio.run(build_template(pg_cluster.database_url(name), demo=demo))
+    return name
 
 
 _pg_counter = iter(range(1_000_000))
 
 
-@pytest.fixture
-async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[str]:
-    """A fresh migrated PostgreSQL database holding the demo data set."""
+async def _pg_copy(pg_cluster: PostgresCluster, template: str) -> str:
+    """A new database made from `template`, opened with Tortoise; returns its URL."""
     name = f"test_{next(_pg_counter)}"
     result = pg_cluster.run(
         str(pg_cluster.bindir / "createdb"),
@@ -160,13 +174,26 @@ async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[
         "-U",
         "postgres",
         "-T",
-        pg_template,
+        template,
         name,
     )
     assert result.returncode == 0, result.stderr
     url = pg_cluster.database_url(name)
     await _open(url)
-    yield url
+    return url
+
+
+@pytest.fixture
+async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database holding the demo data set."""
+    yield await _pg_copy(pg_cluster, pg_template)
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def pg_empty_db(pg_cluster: PostgresCluster, pg_empty_template: str) -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database (catalog and plans loaded, no demo data)."""
+    yield await _pg_copy(pg_cluster, pg_empty_template)
     await Tortoise.close_connections()
 
 
@@ -174,7 +201,16 @@ async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[
 async def pg_api(pg_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP on a PostgreSQL database holding the demo data set."""
     settings = make_settings(pg_db, redis_url=redis_server.url)
-    server = await start_api_server(create_app(settings, manage_database=False))
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+    async with _served(settings) as client:
         yield client
-    await server.stop()
+
+
+@pytest.fixture
+async def pg_empty_api(
+    pg_empty_db: str, redis_server: RedisServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP on a PostgreSQL database with the catalog and plans only:
+    the test builds its rows with tests/support/factories.py."""
+    settings = make_settings(pg_empty_db, redis_url=redis_server.url)
+    async with _served(settings) as client:
+        yield client
