@@ -75,8 +75,17 @@ async def _open(url: str) -> None:
 
 
 @pytest.fixture
-async def db(empty_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+async def db(
+    empty_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
     """A fresh migrated SQLite database (catalog and plans loaded, no demo data)."""
+    if "demo_db" in request.fixturenames:
+        # Both would open Tortoise's one global connection: the test would read one
+        # database and its API the other.
+        pytest.fail(
+            "a test uses `db` (build rows with tests/support/factories.py, serve them with "
+            "`empty_api`) or `demo_db` (`api`, the demo data set), never both"
+        )
     url = sqlite_copy(empty_template, tmp_path)
     await _open(url)
     yield url
