@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from domain.tokens import create_member_token, create_partner_token
 from models import (
@@ -173,8 +174,9 @@ async def trade_in(
     created_at: dt.datetime | None = None,
 ) -> TradeIn:
     """A trade-in row written directly (not through the upgrade commands). `created_at`
-    overrides the creation time, for tests that depend on the order of trade-ins."""
-    row = await TradeIn.create(
+    sets the creation time, for tests that depend on the order of trade-ins."""
+    fields: dict[str, Any] = {"created_at": created_at} if created_at is not None else {}
+    return await TradeIn.create(
         kind=kind,
         status=status,
         source_id=source.id,
@@ -183,12 +185,8 @@ async def trade_in(
         partner_id=partner.id if partner else None,
         ordered_at=ordered_at,
         grace_ends_at=grace_ends_at,
+        **fields,
     )
-    if created_at is not None:
-        # auto_now_add ignores a value given to create(): set it afterwards.
-        await TradeIn.filter(id=row.id).update(created_at=created_at)
-        row.created_at = created_at
-    return row
 
 
 async def token(account: Account, user: User) -> str:
