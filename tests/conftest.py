@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -74,8 +75,17 @@ async def _open(url: str) -> None:
 
 
 @pytest.fixture
-async def db(empty_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+async def db(
+    empty_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
     """A fresh migrated SQLite database (catalog and plans loaded, no demo data)."""
+    if "demo_db" in request.fixturenames:
+        # Both would open Tortoise's one global connection: the test would read one
+        # database and its API the other.
+        pytest.fail(
+            "a test uses `db` (build rows with tests/support/factories.py, serve them with "
+            "`empty_api`) or `demo_db` (`api`, the demo data set), never both"
+        )
     url = sqlite_copy(empty_template, tmp_path)
     await _open(url)
     yield url
@@ -96,13 +106,33 @@ def settings(demo_db: str, redis_server: RedisServer) -> Settings:
     return make_settings(demo_db, redis_url=redis_server.url)
 
 
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app served by uvicorn over HTTP, on the demo database."""
+@asynccontextmanager
+async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn on a free port, and a client for it."""
     server = await start_api_server(create_app(settings, manage_database=False))
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
         yield client
     await server.stop()
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn over HTTP, on the demo database."""
+    async with _served(settings) as client:
+        yield client
+
+
+@pytest.fixture
+def settings_empty(db: str, redis_server: RedisServer) -> Settings:
+    return make_settings(db, redis_url=redis_server.url)
+
+
+@pytest.fixture
+async def empty_api(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn over HTTP, on the `db` database (catalog and plans
+    only): the test builds its rows with tests/support/factories.py."""
+    async with _served(settings_empty) as client:
+        yield client
 
 
 # PostgreSQL ---------------------------------------------------------------------------
@@ -122,19 +152,27 @@ def pg_cluster() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster: PostgresCluster) -> str:
+    return _pg_template(pg_cluster, "seatwise_template", demo=True)
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template(pg_cluster: PostgresCluster) -> str:
+    return _pg_template(pg_cluster, "seatwise_empty_template", demo=False)
+
+
+def _pg_template(pg_cluster: PostgresCluster, name: str, *, demo: bool) -> str:
     import asyncio
 
-    pg_cluster.create_database("seatwise_template")
-    asyncio.run(build_template(pg_cluster.database_url("seatwise_template"), demo=True))
-    return "seatwise_template"
+    pg_cluster.create_database(name)
+    asyncio.run(build_template(pg_cluster.database_url(name), demo=demo))
+    return name
 
 
 _pg_counter = iter(range(1_000_000))
 
 
-@pytest.fixture
-async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[str]:
-    """A fresh migrated PostgreSQL database holding the demo data set."""
+async def _pg_copy(pg_cluster: PostgresCluster, template: str) -> str:
+    """A new database made from `template`, opened with Tortoise; returns its URL."""
     name = f"test_{next(_pg_counter)}"
     result = pg_cluster.run(
         str(pg_cluster.bindir / "createdb"),
@@ -145,13 +183,26 @@ async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[
         "-U",
         "postgres",
         "-T",
-        pg_template,
+        template,
         name,
     )
     assert result.returncode == 0, result.stderr
     url = pg_cluster.database_url(name)
     await _open(url)
-    yield url
+    return url
+
+
+@pytest.fixture
+async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database holding the demo data set."""
+    yield await _pg_copy(pg_cluster, pg_template)
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def pg_empty_db(pg_cluster: PostgresCluster, pg_empty_template: str) -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database (catalog and plans loaded, no demo data)."""
+    yield await _pg_copy(pg_cluster, pg_empty_template)
     await Tortoise.close_connections()
 
 
@@ -159,7 +210,16 @@ async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[
 async def pg_api(pg_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP on a PostgreSQL database holding the demo data set."""
     settings = make_settings(pg_db, redis_url=redis_server.url)
-    server = await start_api_server(create_app(settings, manage_database=False))
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+    async with _served(settings) as client:
         yield client
-    await server.stop()
+
+
+@pytest.fixture
+async def pg_empty_api(
+    pg_empty_db: str, redis_server: RedisServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP on a PostgreSQL database with the catalog and plans only:
+    the test builds its rows with tests/support/factories.py."""
+    settings = make_settings(pg_empty_db, redis_url=redis_server.url)
+    async with _served(settings) as client:
+        yield client

@@ -100,7 +100,7 @@ async def test_every_declared_constraint_exists_in_a_migrated_sqlite_database(db
 
 @pytest.mark.postgres
 async def test_every_declared_constraint_exists_in_a_migrated_postgres_database(
-    pg_db: str,
+    pg_empty_db: str,
 ) -> None:
     assert await _postgres_constraint_names() == _declared_constraints()
 
@@ -182,5 +182,5 @@ async def test_sqlite_enforces_the_rules(db: str) -> None:
 
 
 @pytest.mark.postgres
-async def test_postgres_enforces_the_rules(pg_db: str) -> None:
+async def test_postgres_enforces_the_rules(pg_empty_db: str) -> None:
     await _check_rules_are_enforced()

@@ -14,19 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from models import (
-    Account,
-    Contract,
-    Membership,
-    Partner,
-    Plan,
-    Product,
-    ProductSubscription,
-    SeatAssignment,
-    TradeIn,
-)
-from models.enums import TradeInStatus, UpgradeKind
+from models import Plan, Product
+from models.enums import Role
 from schema.ids import to_global_id
+from tests.support import factories
 from tests.support.graphql import gql
 from tests.support.tokens import member_token, partner_token
 
@@ -40,26 +31,46 @@ CALLERS: dict[str, Callable[[], Awaitable[str]]] = {
 
 
 async def _ids() -> dict[str, str]:
-    """Global IDs of one object of each kind in Acme, plus catalog ones."""
-    acme = await Account.get(name="Acme Engineering")
-    contract = await Contract.get(number="110000001")
-    subscription = await ProductSubscription.get(contract_id=contract.id, product__code="ACDLT")
-    chloe = await Membership.get(account_id=acme.id, user__email="chloe.dubois@acme.example")
-    david = await Membership.get(account_id=acme.id, user__email="david.nguyen@acme.example")
-    chloe_seat = await SeatAssignment.get(subscription_id=subscription.id, user_id=chloe.user_id)
-    david_seat = await SeatAssignment.get(subscription_id=subscription.id, user_id=david.user_id)
-    trade_in = await TradeIn.create(
-        kind=UpgradeKind.LT_TO_FULL,
-        status=TradeInStatus.AWAITING_PARTNER,
-        source_id=(await ProductSubscription.get(product__code="RVTLT")).id,
-        target_product_id=(await Product.get(code="RVT")).id,
-        partner_id=(await Partner.get(code="NORTHWIND")).id,
+    """Builds the callers' world and returns the global IDs of one object of each kind in
+    Acme, plus catalog ones.
+
+    Acme: Alice (primary admin), Chloé and David (users, each with a seat on an online
+    AutoCAD LT), and a Revit LT bought through Northwind, with seats for Hugo and Inès and
+    a trade-in awaiting Northwind. Globex: Mia (primary admin) and a collection bought
+    through Contoso."""
+    acme = await factories.account(name="Acme Engineering")
+    alice = await factories.user(email="alice.martin@acme.example", name="Alice Martin")
+    await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    chloe_user = await factories.user(email="chloe.dubois@acme.example", name="Chloé Dubois")
+    david_user = await factories.user(email="david.nguyen@acme.example", name="David Nguyen")
+    chloe = await factories.member(acme, chloe_user)
+    david = await factories.member(acme, david_user)
+    contract = await factories.contract(acme)
+    subscription = await factories.subscription(contract, "ACDLT")
+    chloe_seat = await factories.assign(subscription, chloe_user)
+    david_seat = await factories.assign(subscription, david_user)
+    northwind = await factories.partner(code="NORTHWIND")
+    sold = await factories.contract(acme, partner=northwind)  # Northwind sells it to Acme
+    sold_subscription = await factories.subscription(sold, "RVTLT")
+    hugo_user = await factories.user(email="hugo.bernard@acme.example", name="Hugo Bernard")
+    ines_user = await factories.user(email="ines.moreau@acme.example", name="Inès Moreau")
+    hugo = await factories.member(acme, hugo_user)
+    await factories.member(acme, ines_user)
+    hugo_seat = await factories.assign(sold_subscription, hugo_user)
+    await factories.assign(sold_subscription, ines_user)
+    trade_in = await factories.trade_in(
+        sold_subscription,
+        "RVT",
+        partner=northwind,
         created_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
     )
-    sold = await Contract.get(number="110000002")  # Northwind sells it to Acme
-    sold_subscription = await ProductSubscription.get(contract_id=sold.id, product__code="RVTLT")
-    hugo = await Membership.get(account_id=acme.id, user__email="hugo.bernard@acme.example")
-    hugo_seat = await SeatAssignment.get(subscription_id=sold_subscription.id, user_id=hugo.user_id)
+    globex = await factories.account(name="Globex Studio")
+    mia = await factories.user(email="mia.rossi@globex.example", name="Mia Rossi")
+    await factories.member(globex, mia, role=Role.PRIMARY_ADMIN)
+    contoso = await factories.partner(code="CONTOSO")
+    await factories.subscription(
+        await factories.contract(globex, partner=contoso), "MECOL", "PREMIUM"
+    )
     return {
         "account": to_global_id("Account", acme.id),
         "sold_contract": to_global_id("Contract", sold.id),
@@ -75,7 +86,7 @@ async def _ids() -> dict[str, str]:
         "trade_in": to_global_id("TradeIn", trade_in.id),
         "product": to_global_id("Product", (await Product.get(code="ACD")).id),
         "plan": to_global_id("Plan", (await Plan.get(code="PREMIUM")).id),
-        "partner": to_global_id("Partner", (await Partner.get(code="NORTHWIND")).id),
+        "partner": to_global_id("Partner", northwind.id),
         "unknown_account": to_global_id("Account", uuid.uuid4()),
     }
 
@@ -109,13 +120,13 @@ NODE_MATRIX = {
 
 
 @pytest.mark.parametrize("caller", list(CALLERS))
-async def test_node_answers_by_the_read_rules(api: httpx.AsyncClient, caller: str) -> None:
+async def test_node_answers_by_the_read_rules(empty_api: httpx.AsyncClient, caller: str) -> None:
     # Given one object of each kind and a caller
     ids = await _ids()
     token = await CALLERS[caller]()
     # When the caller asks for each of them by ID, in one request
     fields = " ".join(f'{name}: node(id: "{ids[name]}") {{ id }}' for name in NODE_MATRIX)
-    body = await gql(api, token, f"{{ {fields} }}")
+    body = await gql(empty_api, token, f"{{ {fields} }}")
     # Then it reads exactly what the matrix allows, and null for the rest
     assert "errors" not in body
     seen = {name: body["data"][name] is not None for name in NODE_MATRIX}
@@ -127,13 +138,16 @@ async def test_node_answers_by_the_read_rules(api: httpx.AsyncClient, caller: st
 
 @pytest.mark.parametrize("caller", list(CALLERS))
 async def test_nodes_answers_by_the_same_rules_in_order(
-    api: httpx.AsyncClient, caller: str
+    empty_api: httpx.AsyncClient, caller: str
 ) -> None:
     ids = await _ids()
     token = await CALLERS[caller]()
     names = list(NODE_MATRIX)
     body = await gql(
-        api, token, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=[ids[n] for n in names]
+        empty_api,
+        token,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        ids=[ids[n] for n in names],
     )
     assert [item is not None for item in body["data"]["nodes"]] == [
         NODE_MATRIX[n][caller] for n in names
@@ -157,7 +171,7 @@ ROOT_MATRIX: dict[str, dict[str, Any]] = {
         },
     },
     "admin": {
-        "account": {"name": "Acme Engineering", "users": {"totalCount": 12}},
+        "account": {"name": "Acme Engineering", "users": {"totalCount": 5}},
         "viewer": {
             "user": {"email": "alice.martin@acme.example"},
             "partner": None,
@@ -173,8 +187,8 @@ ROOT_MATRIX: dict[str, dict[str, Any]] = {
         },
     },
     "partner": {
-        # Hugo, Inès and Jack hold the seats on the contract Northwind sells.
-        "account": {"name": "Acme Engineering", "users": {"totalCount": 3}},
+        # Hugo and Inès hold the seats on the contract Northwind sells.
+        "account": {"name": "Acme Engineering", "users": {"totalCount": 2}},
         "viewer": {"user": None, "partner": {"code": "NORTHWIND"}, "memberships": []},
     },
     "other_partner": {
@@ -185,10 +199,12 @@ ROOT_MATRIX: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("caller", list(CALLERS))
-async def test_root_fields_answer_by_the_read_rules(api: httpx.AsyncClient, caller: str) -> None:
+async def test_root_fields_answer_by_the_read_rules(
+    empty_api: httpx.AsyncClient, caller: str
+) -> None:
     ids = await _ids()
     token = await CALLERS[caller]()
-    body = await gql(api, token, ROOT_QUERY, account=ids["account"])
+    body = await gql(empty_api, token, ROOT_QUERY, account=ids["account"])
     assert "errors" not in body
     expected = ROOT_MATRIX[caller]
     assert body["data"] == {
@@ -199,10 +215,10 @@ async def test_root_fields_answer_by_the_read_rules(api: httpx.AsyncClient, call
     }
 
 
-async def test_anonymous_callers_read_nothing(api: httpx.AsyncClient) -> None:
+async def test_anonymous_callers_read_nothing(empty_api: httpx.AsyncClient) -> None:
     ids = await _ids()
     for query in (ROOT_QUERY, f'{{ node(id: "{ids["product"]}") {{ id }} }}', "{ plans { code } }"):
-        response = await api.post(
+        response = await empty_api.post(
             "/graphql", json={"query": query, "variables": {"account": ids["account"]}}
         )
         assert response.status_code == 401
@@ -210,22 +226,25 @@ async def test_anonymous_callers_read_nothing(api: httpx.AsyncClient) -> None:
         assert "data" not in response.json()
 
 
-async def test_a_foreign_id_and_an_unknown_id_answer_identically(api: httpx.AsyncClient) -> None:
+async def test_a_foreign_id_and_an_unknown_id_answer_identically(
+    empty_api: httpx.AsyncClient,
+) -> None:
     ids = await _ids()
     mia = await CALLERS["other_admin"]()
     query = "query($id: ID!) { account(id: $id) { name } node(id: $id) { id } }"
-    foreign = await gql(api, mia, query, id=ids["account"])
-    unknown = await gql(api, mia, query, id=ids["unknown_account"])
-    garbage = await gql(api, mia, query, id="not-an-id")
+    foreign = await gql(empty_api, mia, query, id=ids["account"])
+    unknown = await gql(empty_api, mia, query, id=ids["unknown_account"])
+    garbage = await gql(empty_api, mia, query, id="not-an-id")
     assert foreign == unknown == garbage == {"data": {"account": None, "node": None}}
 
 
 async def test_a_member_sees_their_seats_and_products_but_not_the_subscription(
-    api: httpx.AsyncClient,
+    empty_api: httpx.AsyncClient,
 ) -> None:
+    await _ids()
     chloe = await CALLERS["member"]()
     body = await gql(
-        api,
+        empty_api,
         chloe,
         """{ viewer { memberships { name assignments { active product { code }
               subscription { id } user { name } } products { code } } } }""",
@@ -246,13 +265,15 @@ async def test_a_member_sees_their_seats_and_products_but_not_the_subscription(
     ]
 
 
-async def test_lists_of_an_unreadable_account_are_empty_not_leaky(api: httpx.AsyncClient) -> None:
+async def test_lists_of_an_unreadable_account_are_empty_not_leaky(
+    empty_api: httpx.AsyncClient,
+) -> None:
     # A subscription reached through a readable path never opens its account's lists to a
     # caller who may not read that account (defence in depth for nested connections).
     ids = await _ids()
     mia = await CALLERS["other_admin"]()
     body = await gql(
-        api,
+        empty_api,
         mia,
         "query($id: ID!) { node(id: $id) { ... on ProductSubscription { id } } }",
         id=ids["subscription"],
@@ -260,10 +281,11 @@ async def test_lists_of_an_unreadable_account_are_empty_not_leaky(api: httpx.Asy
     assert body == {"data": {"node": None}}
 
 
-async def test_nodes_takes_at_most_a_page_of_ids(api: httpx.AsyncClient) -> None:
+async def test_nodes_takes_at_most_a_page_of_ids(empty_api: httpx.AsyncClient) -> None:
+    await _ids()
     alice = await CALLERS["admin"]()
     ids = [to_global_id("Account", uuid.uuid4()) for _ in range(101)]
-    body = await gql(api, alice, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=ids)
+    body = await gql(empty_api, alice, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=ids)
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         ("ask for at most 100 ids at once, not 101", "PAGE_SIZE_EXCEEDED")
     ]

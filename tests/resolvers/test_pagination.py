@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
 import pytest
 
 from models import Account, Membership, User
+from models.enums import Channel, Role, TradeInStatus
 from schema.ids import to_global_id
+from tests.support import factories
 from tests.support.graphql import data, gql
-from tests.support.tokens import member_token
-from tests.support.tradeins import declined_trade_ins
 
 PAGE = """
 query Page($account: ID!, $first: Int, $after: String, $last: Int, $before: String) {
@@ -41,8 +42,15 @@ ALL_NAMES = [
 
 
 @pytest.fixture
-async def alice(demo_db: str) -> str:
-    return await member_token("alice.martin@acme.example", "Acme Engineering")
+async def alice(db: str) -> str:
+    """Acme Engineering with the twelve users of ALL_NAMES (created in reverse order, so the
+    list's order is its own); Alice is its primary admin. Returns her token."""
+    acme = await factories.account(name="Acme Engineering")
+    people = {name: await factories.user(name=name) for name in reversed(ALL_NAMES)}
+    for name, person in people.items():
+        role = Role.PRIMARY_ADMIN if name == "Alice Martin" else Role.USER
+        await factories.member(acme, person, role=role)
+    return await factories.token(acme, people["Alice Martin"])
 
 
 async def _page(api: httpx.AsyncClient, token: str, **args: Any) -> dict[str, Any]:
@@ -56,12 +64,14 @@ def _names(page: dict[str, Any]) -> list[str]:
     return [edge["node"]["name"] for edge in page["edges"]]
 
 
-async def test_paging_forward_visits_every_user_once(api: httpx.AsyncClient, alice: str) -> None:
+async def test_paging_forward_visits_every_user_once(
+    empty_api: httpx.AsyncClient, alice: str
+) -> None:
     seen: list[str] = []
     after = None
     pages = 0
     while True:
-        page = await _page(api, alice, first=5, after=after)
+        page = await _page(empty_api, alice, first=5, after=after)
         assert page["totalCount"] == 12
         seen += _names(page)
         pages += 1
@@ -72,26 +82,26 @@ async def test_paging_forward_visits_every_user_once(api: httpx.AsyncClient, ali
     assert seen == ALL_NAMES
 
 
-async def test_paging_backward_from_the_end(api: httpx.AsyncClient, alice: str) -> None:
-    last_page = await _page(api, alice, last=5)
+async def test_paging_backward_from_the_end(empty_api: httpx.AsyncClient, alice: str) -> None:
+    last_page = await _page(empty_api, alice, last=5)
     assert _names(last_page) == ALL_NAMES[-5:]
     assert last_page["pageInfo"]["hasPreviousPage"] is True
-    before = await _page(api, alice, last=5, before=last_page["pageInfo"]["startCursor"])
+    before = await _page(empty_api, alice, last=5, before=last_page["pageInfo"]["startCursor"])
     assert _names(before) == ALL_NAMES[2:7]
 
 
 async def test_pages_stay_correct_while_rows_are_inserted(
-    api: httpx.AsyncClient, alice: str
+    empty_api: httpx.AsyncClient, alice: str
 ) -> None:
     # Given the first page read
-    first = await _page(api, alice, first=4)
+    first = await _page(empty_api, alice, first=4)
     assert _names(first) == ALL_NAMES[:4]
     # When a user who sorts before the cursor joins the account
     acme = await Account.get(name="Acme Engineering")
     aaron = await User.create(email="aaron.abel@acme.example", name="Aaron Abel")
     await Membership.create(account_id=acme.id, user_id=aaron.id)
     # Then the next page continues exactly where the first ended (no repeat, no gap)
-    second = await _page(api, alice, first=4, after=first["pageInfo"]["endCursor"])
+    second = await _page(empty_api, alice, first=4, after=first["pageInfo"]["endCursor"])
     assert _names(second) == ALL_NAMES[4:8]
     assert second["totalCount"] == 13
 
@@ -118,20 +128,20 @@ async def test_pages_stay_correct_while_rows_are_inserted(
     ],
 )
 async def test_bad_page_arguments_are_refused_clearly(
-    api: httpx.AsyncClient, alice: str, args: dict[str, Any], code: str, message: str
+    empty_api: httpx.AsyncClient, alice: str, args: dict[str, Any], code: str, message: str
 ) -> None:
     account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
-    body = await gql(api, alice, PAGE, account=account, **args)
+    body = await gql(empty_api, alice, PAGE, account=account, **args)
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [(message, code)]
     assert body["data"] == {"account": None}
 
 
 @pytest.mark.parametrize("first", [101, -1])
 async def test_a_page_size_out_of_bounds_is_refused_before_execution(
-    api: httpx.AsyncClient, alice: str, first: int
+    empty_api: httpx.AsyncClient, alice: str, first: int
 ) -> None:
     account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
-    body = await gql(api, alice, PAGE, account=account, first=first)
+    body = await gql(empty_api, alice, PAGE, account=account, first=first)
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         (
             f"'first' on 'Account.users' is {first}; it must be between 0 and 100.",
@@ -141,8 +151,8 @@ async def test_a_page_size_out_of_bounds_is_refused_before_execution(
     assert "data" not in body
 
 
-async def test_an_empty_page_is_not_an_error(api: httpx.AsyncClient, alice: str) -> None:
-    page = await _page(api, alice, first=0)
+async def test_an_empty_page_is_not_an_error(empty_api: httpx.AsyncClient, alice: str) -> None:
+    page = await _page(empty_api, alice, first=0)
     assert page["edges"] == []
     assert page["pageInfo"] == {
         "hasNextPage": True,
@@ -153,10 +163,29 @@ async def test_an_empty_page_is_not_an_error(api: httpx.AsyncClient, alice: str)
 
 
 async def assert_trade_ins_page_newest_first(api: httpx.AsyncClient) -> None:
-    # Given five trade-ins made on five days
-    rows = await declined_trade_ins(5)
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    # Given five declined trade-ins of a reseller-bought Revit LT, made on five days
+    team = await factories.team()
+    resold = await factories.contract(team.account, channel=Channel.RESELLER)
+    source = await factories.subscription(resold, "RVTLT")
+    rows = [
+        await factories.trade_in(
+            source,
+            "RVT",
+            status=TradeInStatus.DECLINED,
+            created_at=dt.datetime(2026, 11, 1 + day, 12, 0, tzinfo=dt.UTC),
+        )
+        for day in range(5)
+    ]
+    # and one of another account, made in between, that is not listed
+    other = await factories.contract(await factories.account(), channel=Channel.RESELLER)
+    await factories.trade_in(
+        await factories.subscription(other, "RVTLT"),
+        "RVT",
+        status=TradeInStatus.DECLINED,
+        created_at=dt.datetime(2026, 11, 3, 18, 0, tzinfo=dt.UTC),
+    )
+    token = team.admin_token
+    account = to_global_id("Account", team.account.id)
     query = """query($a: ID!, $after: String) { account(id: $a) {
         tradeIns(first: 2, after: $after) {
           pageInfo { hasNextPage endCursor } edges { node { id } } }
@@ -174,5 +203,5 @@ async def assert_trade_ins_page_newest_first(api: httpx.AsyncClient) -> None:
     assert seen == [to_global_id("TradeIn", row.id) for row in reversed(rows)]
 
 
-async def test_trade_ins_page_newest_first(api: httpx.AsyncClient, alice: str) -> None:
-    await assert_trade_ins_page_newest_first(api)
+async def test_trade_ins_page_newest_first(empty_api: httpx.AsyncClient) -> None:
+    await assert_trade_ins_page_newest_first(empty_api)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from models import Account, Contract
+from models.enums import Channel
 from schema.ids import to_global_id
 from tests.resolvers.test_pagination import assert_trade_ins_page_newest_first
+from tests.support import factories
 from tests.support.bulk import make_account
 from tests.support.graphql import counting_sql, data
 from tests.support.tokens import member_token
@@ -26,10 +27,37 @@ USERS = """query($account: ID!, $after: String, $filter: UserFilter) {
 }"""
 
 
-async def test_users_filters_and_pages_on_postgres(pg_api: httpx.AsyncClient) -> None:
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
-    contract = to_global_id("Contract", (await Contract.get(number="110000002")).id)
+async def test_users_filters_and_pages_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
+    # Given an account of twelve users: Hugo, Inès and Jack with seats on a reseller
+    # contract, Chloé among the others
+    pg_api = pg_empty_api
+    team = await factories.team(admin_name="Alice Martin")
+    people = {
+        name: await factories.user(name=name)
+        for name in (
+            "Louis Petit",
+            "Jack Wilson",
+            "Inès Moreau",
+            "Hugo Bernard",
+            "Chloé Dubois",
+            "Karin Larsen",
+            "Bruno Leclerc",
+            "David Nguyen",
+            "Emma Schmidt",
+            "Farid Haddad",
+            "Grace Okafor",
+        )
+    }
+    for person in people.values():
+        await factories.member(team.account, person)
+    resold = await factories.contract(team.account, channel=Channel.RESELLER)
+    revit_lt = await factories.subscription(resold, "RVTLT")
+    for name in ("Hugo Bernard", "Inès Moreau", "Jack Wilson"):
+        await factories.assign(revit_lt, people[name])
+    await factories.assign(await factories.subscription(resold, "INVLT"), people["Jack Wilson"])
+    token = team.admin_token
+    account = to_global_id("Account", team.account.id)
+    contract = to_global_id("Contract", resold.id)
     # Users of a contract, and a case-insensitive search
     of_contract = await data(pg_api, token, USERS, account=account, filter={"contractId": contract})
     assert [e["node"]["name"] for e in of_contract["account"]["users"]["edges"]] == [
@@ -49,13 +77,15 @@ async def test_users_filters_and_pages_on_postgres(pg_api: httpx.AsyncClient) ->
             break
         after = page["pageInfo"]["endCursor"]
     assert len(seen) == len(set(seen)) == page["totalCount"] == 12
+    assert seen == sorted(["Alice Martin", *people])
 
 
-async def test_trade_ins_page_newest_first_on_postgres(pg_api: httpx.AsyncClient) -> None:
-    await assert_trade_ins_page_newest_first(pg_api)
+async def test_trade_ins_page_newest_first_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
+    await assert_trade_ins_page_newest_first(pg_empty_api)
 
 
-async def test_statement_count_is_constant_on_postgres(pg_api: httpx.AsyncClient) -> None:
+async def test_statement_count_is_constant_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
+    pg_api = pg_empty_api
     counts = []
     for users in (10, 100):
         email = f"pgadmin{users}@bulk.example"

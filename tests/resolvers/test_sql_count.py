@@ -43,10 +43,10 @@ async def _statements_for(api: httpx.AsyncClient, users: int) -> list[str]:
 
 
 async def test_the_statement_count_does_not_grow_with_the_page(
-    api: httpx.AsyncClient, demo_db: str
+    empty_api: httpx.AsyncClient,
 ) -> None:
-    small = await _statements_for(api, 10)
-    large = await _statements_for(api, 100)
+    small = await _statements_for(empty_api, 10)
+    large = await _statements_for(empty_api, 100)
     # account, users page, assignments, subscriptions, products, plans (plus the two
     # statements that authenticate the token)
     assert len(small) == len(large) == 8, "\n".join(large)

@@ -1,15 +1,18 @@
-"""`upgradeOptions` on the demo subscriptions: each case of the domain, over HTTP."""
+"""`upgradeOptions` on one subscription of each case of the domain, over HTTP."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
-from models import Account
+from models import Account, Partner
+from models.enums import Channel, LicenseModel, PartnerKind, SubscriptionStatus
 from schema.ids import to_global_id
+from tests.support import factories
 from tests.support.graphql import data
-from tests.support.tokens import member_token, partner_token
 
 QUERY = """query($account: ID!) { account(id: $account) { subscriptions(first: 20) { edges { node {
   product { code }
@@ -21,8 +24,51 @@ QUERY = """query($account: ID!) { account(id: $account) { subscriptions(first: 2
 } } } } }"""
 
 
-async def _options(api: httpx.AsyncClient, token: str) -> dict[str, list[dict[str, Any]]]:
-    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+@dataclass(frozen=True)
+class Acme:
+    account: Account
+    admin_token: str
+    reseller: Partner
+    sales_desk: Partner
+
+
+@pytest.fixture
+async def acme(db: str) -> Acme:
+    """An account with one subscription of each case: online LT and full products, an LT
+    product bought through a reseller, standalone 2019 and 2021 licenses and an expired
+    suite bought through the sales desk."""
+    team = await factories.team()
+    online = await factories.contract(team.account)
+    await factories.subscription(online, "ACDLT")
+    await factories.subscription(online, "ACD")
+    reseller = await factories.partner(kind=PartnerKind.RESELLER)
+    resold = await factories.contract(team.account, partner=reseller)
+    await factories.subscription(resold, "RVTLT")
+    sales_desk = await factories.partner(kind=PartnerKind.SALES_DESK)
+    sold = await factories.contract(team.account, partner=sales_desk)
+    assert sold.channel is Channel.SALES
+    standalone = LicenseModel.STANDALONE
+    await factories.subscription(
+        sold, "INVPROSA", license_model=standalone, release_year=2019, serial_number="399-1"
+    )
+    await factories.subscription(
+        sold, "CIV3D", license_model=standalone, release_year=2021, serial_number="562-1"
+    )
+    await factories.subscription(
+        sold,
+        "BDSPRM",
+        license_model=standalone,
+        release_year=2017,
+        serial_number="666-1",
+        status=SubscriptionStatus.EXPIRED,
+    )
+    return Acme(team.account, team.admin_token, reseller, sales_desk)
+
+
+async def _options(
+    api: httpx.AsyncClient, token: str, acme: Acme
+) -> dict[str, list[dict[str, Any]]]:
+    account = to_global_id("Account", acme.account.id)
     result = await data(api, token, QUERY, account=account)
     return {
         edge["node"]["product"]["code"]: edge["node"]["upgradeOptions"]
@@ -46,10 +92,10 @@ def _summary(options: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
-    api: httpx.AsyncClient, demo_db: str
+    empty_api: httpx.AsyncClient, acme: Acme
 ) -> None:
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    options = await _options(api, token)
+    options = await _options(empty_api, acme.admin_token, acme)
+    assert sorted(options) == ["ACD", "ACDLT", "BDSPRM", "CIV3D", "INVPROSA", "RVTLT"]
     assert _summary(options["ACDLT"]) == [
         ("LT_TO_FULL", "ACD", "SELF_SERVICE", None, False, False, True),
         ("STANDARD_TO_PREMIUM", "PREMIUM", "SELF_SERVICE", None, False, False, False),
@@ -62,7 +108,7 @@ async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
         "LT_TO_FULL",
         "RVT",
         "PARTNER_REQUEST",
-        "NORTHWIND",
+        acme.reseller.code,
         True,
         False,
         False,
@@ -71,7 +117,7 @@ async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
         "PRODUCT_TO_COLLECTION",
         "PDMCOL",
         "PARTNER_REQUEST",
-        "SALES_DESK",
+        acme.sales_desk.code,
         True,
         True,
         False,
@@ -80,7 +126,7 @@ async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
         "PRODUCT_TO_COLLECTION",
         "AECCOL",
         "PARTNER_REQUEST",
-        "SALES_DESK",
+        acme.sales_desk.code,
         True,
         False,
         False,
@@ -89,7 +135,7 @@ async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
         "SUITE_TO_COLLECTION",
         "AECCOL",
         "PARTNER_REQUEST",
-        "SALES_DESK",
+        acme.sales_desk.code,
         True,
         True,
         False,
@@ -102,10 +148,12 @@ async def test_the_admin_sees_every_upgrade_with_its_path_and_effects(
 
 
 async def test_a_partner_reads_the_options_but_cannot_ask_for_them(
-    api: httpx.AsyncClient, demo_db: str
+    empty_api: httpx.AsyncClient, acme: Acme
 ) -> None:
-    token = await partner_token("NORTHWIND")
-    options = await _options(api, token)
+    token = await factories.partner_token(acme.reseller)
+    options = await _options(empty_api, token, acme)
+    # (it reads the subscriptions it sells, only)
+    assert sorted(options) == ["RVTLT"]
     assert {o["refusal"]["code"] for opts in options.values() for o in opts} == {
         "NOT_ACCOUNT_ADMIN"
     }
