@@ -6,6 +6,7 @@ here only; the error messages and the tests read them from this module.
 
 from __future__ import annotations
 
+from schema.pagination import MAX_CURSOR_LENGTH as CURSOR_LENGTH_BOUND
 from schema.pagination import MAX_PAGE_SIZE as PAGE_SIZE_BOUND
 
 # Levels of fields, a root field being level 1: `{ viewer { user { id } } }` is 3 deep.
@@ -26,6 +27,10 @@ MAX_TOKENS = 2000
 # Bounds of `first` / `last` on every connection (DESIGN.md 3: "max 100"); the resolvers
 # check the same number (schema/pagination.py), which owns it.
 MAX_PAGE_SIZE = PAGE_SIZE_BOUND
+
+# Characters of an `after` / `before` cursor; longer ones are refused (INVALID_CURSOR)
+# before decoding. schema/pagination.py owns it, beside the format it bounds.
+MAX_CURSOR_LENGTH = CURSOR_LENGTH_BOUND
 
 # GitHub-style node limit: a connection costs its page size times the page sizes of the
 # connections above it, summed over the operation. 50,000 allows two nested full pages
