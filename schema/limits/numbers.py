@@ -32,6 +32,12 @@ MAX_PAGE_SIZE = PAGE_SIZE_BOUND
 # before decoding. schema/pagination.py owns it, beside the format it bounds.
 MAX_CURSOR_LENGTH = CURSOR_LENGTH_BOUND
 
+# Characters of any free-text argument or input field of the read API (`search`,
+# `planCode`, `Catalog.product(code:)`): the longest value any of them can match is an
+# email (254 characters), and SQLite refuses a LIKE pattern over 50,000 bytes with an
+# internal error. Checked by schema/text_input.py (BAD_USER_INPUT).
+MAX_TEXT_LENGTH = 256
+
 # GitHub-style node limit: a connection costs its page size times the page sizes of the
 # connections above it, summed over the operation. 50,000 allows two nested full pages
 # (100 + 100 x 100) with room to spare, and refuses a third full page below them.

@@ -22,6 +22,7 @@ from schema.pagination import (
     page_args,
 )
 from schema.resolution import now_or_later
+from schema.text_input import checked_text
 
 PRODUCT_FIELDS = ("id", "code", "name", "kind", "edition", "full_version_id")
 
@@ -166,5 +167,6 @@ class Catalog:
     async def product(
         self, info: Info, code: Annotated[str, strawberry.argument(description="The catalog code.")]
     ) -> Product | None:
+        code = checked_text(code, "code")
         row = await ProductRow.filter(code=code).first().values(*PRODUCT_FIELDS)
         return Product.from_row(row) if row else None

@@ -15,6 +15,11 @@ from tests.resolvers.test_cursors import (
     assert_cursors_of_other_lists_are_refused,
     assert_tampered_cursors_are_refused,
 )
+from tests.resolvers.test_free_text import (
+    assert_control_characters_are_refused,
+    assert_like_wildcards_match_literally,
+    assert_long_text_is_refused_without_echo,
+)
 from tests.resolvers.test_pagination import assert_trade_ins_page_newest_first
 from tests.support.bulk import make_account
 from tests.support.graphql import counting_sql, data
@@ -98,3 +103,9 @@ async def test_cursors_are_checked_on_postgres(pg_api: httpx.AsyncClient) -> Non
         },
         "edges": [],
     }
+
+
+async def test_free_text_is_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
+    await assert_long_text_is_refused_without_echo(pg_api)
+    await assert_control_characters_are_refused(pg_api)
+    await assert_like_wildcards_match_literally(pg_api)
