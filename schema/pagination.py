@@ -32,9 +32,10 @@ from schema.errors import TopLevelError
 MAX_PAGE_SIZE = 100
 
 # Characters of a cursor. The longest this server writes (a 200-character name of 4-byte
-# characters, a UUID and the tag) is about 1,200; the bound is checked before decoding, so a
-# huge `after` costs nothing, and it also keeps a tampered JSON list from nesting deep
-# enough for json.loads to hit Python's recursion limit (a test nests one to the bound).
+# characters, or of characters JSON escapes, a UUID and the tag) is under 1,700. The bound
+# is checked before decoding, so a huge `after` costs nothing, and it also keeps a tampered
+# JSON list from nesting deep enough for json.loads to hit Python's recursion limit (a
+# test nests one to the bound).
 MAX_CURSOR_LENGTH = 2048
 
 PAGE_FIRST = f"Page size, from the start or from `after` (at most {MAX_PAGE_SIZE})."

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from models import Account
+from models import Account, Membership, User
 from schema.ids import to_global_id
 from schema.pagination import MAX_CURSOR_LENGTH
 from tests.support.graphql import data, gql
@@ -18,39 +18,36 @@ from tests.support.tokens import member_token
 from tests.support.tradeins import declined_trade_ins
 
 PAGE = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor }"
-ARGS = "$a: ID!, $first: Int, $after: String"
+ARGS = "$a: ID!, $first: Int, $after: String, $last: Int, $before: String"
+PAGING = "first: $first, after: $after, last: $last, before: $before"
 
 # Each paged list of the API, with the path from `data` to its connection. Assignments are
 # those of Acme's oldest subscription (Alice, Farid and Grace on AutoCAD).
 LISTS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "users": (
-        f"query({ARGS}) {{ account(id: $a) {{ users(first: $first, after: $after) {{ {PAGE} }}"
-        " } }",
+        f"query({ARGS}) {{ account(id: $a) {{ users({PAGING}) {{ {PAGE} }} }} }}",
         ("account", "users"),
     ),
     "contracts": (
-        f"query({ARGS}) {{ account(id: $a) {{ contracts(first: $first, after: $after) {{ {PAGE} }}"
-        " } }",
+        f"query({ARGS}) {{ account(id: $a) {{ contracts({PAGING}) {{ {PAGE} }} }} }}",
         ("account", "contracts"),
     ),
     "subscriptions": (
-        f"query({ARGS}) {{ account(id: $a) {{ subscriptions(first: $first, after: $after) {{"
-        f" {PAGE} }} }} }}",
+        f"query({ARGS}) {{ account(id: $a) {{ subscriptions({PAGING}) {{ {PAGE} }} }} }}",
         ("account", "subscriptions"),
     ),
     "tradeIns": (
-        f"query({ARGS}) {{ account(id: $a) {{ tradeIns(first: $first, after: $after) {{ {PAGE} }}"
-        " } }",
+        f"query({ARGS}) {{ account(id: $a) {{ tradeIns({PAGING}) {{ {PAGE} }} }} }}",
         ("account", "tradeIns"),
     ),
     "assignments": (
         f"query({ARGS}) {{ account(id: $a) {{ subscriptions(first: 1) {{ edges {{ node {{"
-        f" assignments(first: $first, after: $after) {{ {PAGE} }} }} }} }} }} }}",
+        f" assignments({PAGING}) {{ {PAGE} }} }} }} }} }} }}",
         ("account", "subscriptions", "edges", 0, "node", "assignments"),
     ),
     "products": (
-        "query($first: Int, $after: String) { catalog {"
-        f" products(first: $first, after: $after) {{ {PAGE} }} }} }}",
+        "query($first: Int, $after: String, $last: Int, $before: String) { catalog {"
+        f" products({PAGING}) {{ {PAGE} }} }} }}",
         ("catalog", "products"),
     ),
 }
@@ -188,8 +185,12 @@ async def assert_tampered_cursors_are_refused(lists: Lists, name: str) -> None:
     cursor = await lists.first_cursor(name)
     variants = tampered(cursor) | tampered_key_values(name, cursor)
     for label, bad in variants.items():
-        # When it is tampered with and sent back, forward or backward, even for no rows
-        for args in ({"first": 1, "after": bad}, {"first": 0, "after": bad}):
+        # When it is tampered with and sent back, forward (even for no rows) or backward
+        for args in (
+            {"first": 1, "after": bad},
+            {"first": 0, "after": bad},
+            {"last": 1, "before": bad},
+        ):
             # Then the list refuses it, and nothing else goes wrong
             assert await lists.errors(name, **args) == [INVALID], (name, label, args)
 
@@ -255,3 +256,29 @@ async def test_a_cursor_stays_valid_under_another_filter(
     # Then the page starts after Alice among those users (Bruno has no seat)
     names = [e["node"]["name"] for e in result["account"]["users"]["edges"]]
     assert names == ["Chloé Dubois", "David Nguyen"]
+
+
+async def test_the_longest_cursor_the_server_writes_is_accepted(
+    api: httpx.AsyncClient, demo_db: str
+) -> None:
+    # Given a member whose 200-character name needs a 6-byte JSON escape per character,
+    # sorting before everyone else
+    lists = await Lists.open(api)
+    account = await Account.get(name="Acme Engineering")
+    user = await User.create(email="escaped@acme.example", name="\x01" * 200)
+    await Membership.create(account_id=account.id, user_id=user.id)
+    # When the first page ends on them
+    page = await lists.page("users", first=1)
+    cursor = page["edges"][0]["cursor"]
+    assert 1_600 < len(cursor) <= MAX_CURSOR_LENGTH
+    # Then their cursor pages on, to Alice
+    assert await lists.errors("users", first=1, after=cursor) == []
+    names = await data(
+        api,
+        lists.token,
+        "query($a: ID!, $after: String) { account(id: $a) {"
+        " users(first: 1, after: $after) { edges { node { name } } } } }",
+        a=lists.account,
+        after=cursor,
+    )
+    assert names["account"]["users"]["edges"] == [{"node": {"name": "Alice Martin"}}]
