@@ -13,6 +13,7 @@ from schema.lists import catalog as catalog_lists
 from schema.loaders.catalog import ALL_PLANS, RankedPlansLoader
 from schema.pagination import After, Before, Connection, First, Last
 from schema.resolution import many
+from schema.text_input import checked_text
 from schema.types.catalog import Plan, Product
 
 
@@ -37,7 +38,9 @@ class Catalog:
     async def product(
         self, info: Info, code: Annotated[str, strawberry.argument(description="The catalog code.")]
     ) -> Product | None:
-        product: Product | None = await catalog_lists.product_by_code(info, code)
+        product: Product | None = await catalog_lists.product_by_code(
+            info, checked_text(code, "code")
+        )
         return product
 
 

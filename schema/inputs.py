@@ -1,10 +1,16 @@
-"""Filter inputs of the account lists."""
+"""Filter inputs of the account lists.
+
+Their free-text fields are checked when the input is built from the request (in
+`__post_init__`, before any resolver runs), so every list that takes the input refuses
+over-long or control-character text the same way (schema/text_input.py).
+"""
 
 from __future__ import annotations
 
 import strawberry
 
 from schema.enums import Channel, SubscriptionStatus
+from schema.text_input import checked_optional_text
 
 
 @strawberry.input(name="ContractFilter", description="Narrows `Account.contracts`.")
@@ -28,6 +34,9 @@ class SubscriptionFilter:
     plan_code: str | None = strawberry.field(
         default=None, description="Only subscriptions under this plan (e.g. PREMIUM)."
     )
+
+    def __post_init__(self) -> None:
+        checked_optional_text(self.plan_code, "filter.planCode")
 
 
 @strawberry.input(name="UserFilter", description="Narrows `Account.users`.")
@@ -55,3 +64,6 @@ class UserFilter:
     search: str | None = strawberry.field(
         default=None, description="Name or email contains this text (case-insensitive)."
     )
+
+    def __post_init__(self) -> None:
+        checked_optional_text(self.search, "filter.search")

@@ -3,7 +3,12 @@
 A page is read with `WHERE (sort key) > (cursor) ORDER BY sort key LIMIT n + 1`, never with
 an offset, so a page stays correct while rows are inserted before it and costs the same
 at page 1 and page 1,000. The sort key always ends with the primary key, which makes the
-order total and stable. Cursors are opaque (base64url of the key values).
+order total and stable. Cursors are opaque (base64url of a JSON list: the list's tag, then
+the key values as strings).
+
+A cursor comes back from the client, so it is untrusted input: anything but a cursor this
+list could have written (another list's, a tampered one, garbage) is refused with
+INVALID_CURSOR before it reaches the database, never with an internal error.
 """
 
 from __future__ import annotations
@@ -11,18 +16,27 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
 import strawberry
 from tortoise.expressions import Q
+from tortoise.fields import CharField, Field
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from schema.errors import TopLevelError
 
 MAX_PAGE_SIZE = 100
+
+# Characters of a cursor. The longest this server writes (a 200-character name of 4-byte
+# characters, or of characters JSON escapes, a UUID and the tag) is under 1,700. The bound
+# is checked before decoding, so a huge `after` costs nothing, and it also keeps a tampered
+# JSON list from nesting deep enough for json.loads to hit Python's recursion limit (a
+# test nests one to the bound).
+MAX_CURSOR_LENGTH = 2048
 
 PAGE_FIRST = f"Page size, from the start or from `after` (at most {MAX_PAGE_SIZE})."
 PAGE_AFTER = "Cursor of the edge to start after."
@@ -87,38 +101,96 @@ def page_args(
         )
     if (first is not None and before is not None) or (last is not None and after is not None):
         raise TopLevelError("BAD_USER_INPUT", "use `after` with `first` and `before` with `last`")
-    return PageArgs(size=size, forward=first is not None, cursor=after if first else before)
+    # `first is not None`, not `first`: `first: 0, after: c` is an empty page at `c`, and
+    # `c` must still be checked.
+    forward = first is not None
+    return PageArgs(size=size, forward=forward, cursor=after if forward else before)
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([None if v is None else str(v) for v in values], separators=(",", ":"))
+_INVALID_CURSOR = "this cursor does not belong to this list"
+
+# What `base64.urlsafe_b64encode(...).rstrip("=")` writes; the decoder would silently skip
+# any other character.
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _refuse_cursor() -> NoReturn:
+    raise TopLevelError("INVALID_CURSOR", _INVALID_CURSOR)
+
+
+def list_tag(model: type[Model], sort: Sequence[str]) -> str:
+    """What a cursor says about the list it belongs to: the model and the sort key spelled
+    out (e.g. `Contract:number,id`). Two lists with keys of the same length and types (users
+    by name, contracts by number) then cannot take each other's cursors, and the tag needs
+    no name chosen by each caller. Lists of one model and sort key under different filters
+    share it: a key position means the same there, so such a cursor still pages correctly."""
+    return f"{model.__name__}:{','.join(sort)}"
+
+
+def encode_cursor(tag: str, values: Sequence[Any]) -> str:
+    raw = json.dumps([tag, *(str(v) for v in values)], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, length: int) -> list[str | None]:
+def decode_cursor(cursor: str, tag: str, length: int) -> list[str]:
+    """The key values of a cursor written by `encode_cursor(tag, ...)` with `length` values,
+    still as strings; INVALID_CURSOR for anything else."""
+    if len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(cursor):
+        _refuse_cursor()
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        decoded = json.loads(text)
     except (binascii.Error, ValueError):
-        values = None
-    if not isinstance(values, list) or len(values) != length:
-        raise TopLevelError("INVALID_CURSOR", "this cursor does not belong to this list")
-    return values
+        # ValueError covers bad JSON and bad UTF-8 (UnicodeDecodeError). Decoding UTF-8
+        # here, not in json.loads, keeps it from guessing UTF-16 or UTF-32.
+        _refuse_cursor()
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != length + 1
+        or decoded[0] != tag
+        # Strings only: the encoder writes nothing else, and this also turns away the
+        # NaN and Infinity that json.loads accepts.
+        or not all(isinstance(v, str) for v in decoded[1:])
+    ):
+        _refuse_cursor()
+    return decoded[1:]
 
 
 def _column(sort_field: str) -> str:
     return sort_field.removeprefix("-")
 
 
-def _typed(model: type[Model], path: str, value: str | None) -> Any:
-    """A cursor value back in its column's Python type (PostgreSQL compares a timestamp or
-    a UUID with a string no better than with an apple)."""
+def _field(model: type[Model], path: str) -> Field[Any]:
     *relations, name = path.split("__")
     for relation in relations:
         model = model._meta.fields_map[relation].related_model  # type: ignore[attr-defined]
+    return model._meta.fields_map[name]
+
+
+def _typed(model: type[Model], path: str, value: str) -> Any:
+    """A cursor value back in its column's Python type (PostgreSQL compares a timestamp or
+    a UUID with a string no better than with an apple), refused unless it is exactly what
+    `encode_cursor` writes for a value of that column. Sort keys are text, UUIDs and
+    timestamps; a float key would also need NaN and infinity refused (`str` round-trips
+    them)."""
+    field = _field(model, path)
+    # PostgreSQL text cannot hold a NUL, and a lone surrogate cannot be encoded: no stored
+    # value has one, and either would fail in the driver.
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        _refuse_cursor()
+    if isinstance(field, CharField) and len(value) > field.max_length:
+        _refuse_cursor()
     try:
-        return model._meta.fields_map[name].to_python_value(value)
-    except (TypeError, ValueError):
-        raise TopLevelError("INVALID_CURSOR", "this cursor does not belong to this list") from None
+        typed = field.to_python_value(value)
+    except (ValueError, ArithmeticError):
+        # ArithmeticError: a timestamp at the edge of the calendar that does not survive
+        # its conversion to UTC.
+        _refuse_cursor()
+    # The parse is lenient (a UUID in braces or in capitals, a naive timestamp, "T" for
+    # the space): only the spelling `encode_cursor` writes (`str` of the value) goes through.
+    if str(typed) != value:
+        _refuse_cursor()
+    return typed
 
 
 def _after_key(sort: Sequence[str], values: Sequence[Any], forward: bool) -> Q:
@@ -148,8 +220,9 @@ async def keyset_page(
     """One page of `queryset` ordered by `sort` (which ends with the primary key); the rows
     are read with `.values(*fields)` (cheaper than model instances) and turned into nodes."""
     page_query = queryset
+    tag = list_tag(queryset.model, sort)
     if args.cursor is not None:
-        values = decode_cursor(args.cursor, len(sort))
+        values = decode_cursor(args.cursor, tag, len(sort))
         typed = [_typed(queryset.model, _column(f), v) for f, v in zip(sort, values, strict=True)]
         page_query = page_query.filter(_after_key(sort, typed, args.forward))
     reverse = {True: "-", False: ""}
@@ -163,7 +236,8 @@ async def keyset_page(
         rows.reverse()
     columns = [_column(f) for f in sort]
     edges = [
-        Edge(cursor=encode_cursor([row[c] for c in columns]), node=to_node(row)) for row in rows
+        Edge(cursor=encode_cursor(tag, [row[c] for c in columns]), node=to_node(row))
+        for row in rows
     ]
     base = queryset
 

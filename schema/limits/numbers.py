@@ -6,6 +6,7 @@ here only; the error messages and the tests read them from this module.
 
 from __future__ import annotations
 
+from schema.pagination import MAX_CURSOR_LENGTH as CURSOR_LENGTH_BOUND
 from schema.pagination import MAX_PAGE_SIZE as PAGE_SIZE_BOUND
 
 # Levels of fields, a root field being level 1: `{ viewer { user { id } } }` is 3 deep.
@@ -26,6 +27,16 @@ MAX_TOKENS = 2000
 # Bounds of `first` / `last` on every connection (the API promises at most 100); the resolvers
 # check the same number (schema/pagination.py), which owns it.
 MAX_PAGE_SIZE = PAGE_SIZE_BOUND
+
+# Characters of an `after` / `before` cursor; longer ones are refused (INVALID_CURSOR)
+# before decoding. schema/pagination.py owns it, beside the format it bounds.
+MAX_CURSOR_LENGTH = CURSOR_LENGTH_BOUND
+
+# Characters of any free-text argument or input field of the read API (`search`,
+# `planCode`, `Catalog.product(code:)`): the longest value any of them can match is an
+# email (254 characters), and SQLite refuses a LIKE pattern over 50,000 bytes with an
+# internal error. Checked by schema/text_input.py (BAD_USER_INPUT).
+MAX_TEXT_LENGTH = 256
 
 # GitHub-style node limit: a connection costs its page size times the page sizes of the
 # connections above it, summed over the operation. 50,000 allows two nested full pages

@@ -205,3 +205,43 @@ async def assert_trade_ins_page_newest_first(api: httpx.AsyncClient) -> None:
 
 async def test_trade_ins_page_newest_first(empty_api: httpx.AsyncClient) -> None:
     await assert_trade_ins_page_newest_first(empty_api)
+
+
+async def test_an_empty_page_after_a_cursor_sits_at_the_cursor(
+    empty_api: httpx.AsyncClient, alice: str
+) -> None:
+    # Given the cursors of the 5th user (Emma) and of the last one (Louis)
+    middle = (await _page(empty_api, alice, first=5))["pageInfo"]["endCursor"]
+    end = (await _page(empty_api, alice, last=1))["pageInfo"]["endCursor"]
+    # When an empty page is asked for after each
+    after_middle = await _page(empty_api, alice, first=0, after=middle)
+    after_end = await _page(empty_api, alice, first=0, after=end)
+    # Then no edge comes, and the page info tells what lies on each side of the cursor
+    assert after_middle["edges"] == after_end["edges"] == []
+    assert after_middle["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": True,
+        "startCursor": None,
+        "endCursor": None,
+    }
+    assert after_end["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "startCursor": None,
+        "endCursor": None,
+    }
+    assert after_end["totalCount"] == 12
+
+
+async def test_an_empty_page_still_refuses_a_bad_cursor(
+    empty_api: httpx.AsyncClient, alice: str
+) -> None:
+    # Given a cursor that is not one of this list
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    # When it is passed with `first: 0`
+    body = await gql(empty_api, alice, PAGE, account=account, first=0, after="bm9wZQ")
+    # Then it is refused, as with any other page size
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("this cursor does not belong to this list", "INVALID_CURSOR")
+    ]
+    assert body["data"] == {"account": None}

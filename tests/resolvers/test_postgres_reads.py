@@ -9,6 +9,17 @@ import pytest
 
 from models.enums import Channel
 from schema.ids import to_global_id
+from tests.resolvers.test_cursors import (
+    LISTS,
+    Lists,
+    assert_cursors_of_other_lists_are_refused,
+    assert_tampered_cursors_are_refused,
+)
+from tests.resolvers.test_free_text import (
+    assert_control_characters_are_refused,
+    assert_like_wildcards_match_literally,
+    assert_long_text_is_refused_without_echo,
+)
 from tests.resolvers.test_pagination import assert_trade_ins_page_newest_first
 from tests.support import factories
 from tests.support.bulk import make_account
@@ -101,3 +112,30 @@ async def test_statement_count_is_constant_on_postgres(pg_empty_api: httpx.Async
         assert len(result["account"]["users"]["edges"]) == users
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+async def test_cursors_are_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
+    # Given every list of Acme on PostgreSQL (where a wrong type in a comparison fails)
+    lists = await Lists.open(pg_api)
+    # Then tampered cursors and cursors of other lists are refused on each
+    for name in LISTS:
+        await assert_tampered_cursors_are_refused(lists, name)
+    await assert_cursors_of_other_lists_are_refused(lists)
+    # And an empty page after the first user's cursor sits there
+    cursor = await lists.first_cursor("users")
+    page = await lists.page("users", first=0, after=cursor)
+    assert page == {
+        "pageInfo": {
+            "hasNextPage": True,
+            "hasPreviousPage": True,
+            "startCursor": None,
+            "endCursor": None,
+        },
+        "edges": [],
+    }
+
+
+async def test_free_text_is_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
+    await assert_long_text_is_refused_without_echo(pg_api)
+    await assert_control_characters_are_refused(pg_api)
+    await assert_like_wildcards_match_literally(pg_api)
