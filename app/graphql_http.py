@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -45,7 +46,7 @@ from app.ratelimit import RateDecision
 from app.wiring import grace_policy
 from infra.settings import Settings
 from schema.context import build_context
-from schema.limits.numbers import MAX_BODY_BYTES
+from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 logger = logging.getLogger("seatwise.graphql")
 
@@ -54,6 +55,11 @@ JSON = "application/json"
 # A client's request id is echoed in headers, messages and logs: printable ASCII only,
 # bounded, so that it cannot forge log lines or bloat responses.
 _REQUEST_ID = re.compile(r"[!-~]{1,128}")
+# The nesting of a JSON text is measured on its brackets outside strings (_json_depth_exceeds).
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_NESTING_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
 
 
 class GraphQLEndpoint:
@@ -200,10 +206,30 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def _parse_json(text: str, what: str) -> Any:
+    if _json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise ApiError(
+            400, "BAD_REQUEST", f"the JSON in {what} is nested more than {MAX_JSON_DEPTH} levels"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "BAD_REQUEST", f"malformed JSON in {what}: {exc.msg}") from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (a guard against
+        # quadratic conversions): the only other ValueError json.loads raises.
+        raise ApiError(400, "BAD_REQUEST", f"a number in {what} has too many digits") from None
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether the JSON `text` nests deeper than `limit`, found without decoding it, in
+    linear time and without recursion: escapes go first (so a string holds no quote),
+    then everything but brackets and quotes, then strings; the running sum of +1 for an
+    opening bracket and -1 for a closing one is the depth. Each step is a C loop: 256 KiB
+    of brackets cost about as much as json.loads. Malformed JSON may be miscounted, and
+    json.loads refuses it anyway."""
+    structure = _JSON_ESCAPE.sub(b"", text.encode()).translate(None, _NOT_STRUCTURE)
+    brackets = _JSON_STRING.sub(b"", structure)
+    return max(itertools.accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _response_media_type(accept: str) -> str:

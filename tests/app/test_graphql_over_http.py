@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from resolvers.assembly import schema as production_schema
-from schema.limits.numbers import MAX_BODY_BYTES
+from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tests.app.things_schema import CALLS, RECORDED
 from tests.support.tokens import bearer, member_token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON_TYPE = "application/json"
 RECORD = 'mutation { record(note: "written") }'
 
 
@@ -366,3 +368,134 @@ async def test_several_operations_need_an_operation_name(
     chosen = await things_api.post("/graphql", json={"query": document, "operationName": "Write"})
     assert chosen.json() == {"data": {"record": True}}
     assert RECORDED == ["ambiguous"]
+
+
+# Nesting ----------------------------------------------------------------------------
+
+DEEP_LIST = "[" * 1000 + "]" * 1000
+DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
+QUERY_WITH = '{"query": "{ hello }", '
+TOO_DEEP = f"nested more than {MAX_JSON_DEPTH} levels"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(QUERY_WITH + '"variables": {"x": ' + DEEP_LIST + "}}", id="variables"),
+        pytest.param(QUERY_WITH + '"variables": ' + DEEP_OBJECT + "}", id="variables object"),
+        pytest.param(QUERY_WITH + '"extensions": {"x": ' + DEEP_OBJECT + "}}", id="extensions"),
+        pytest.param(DEEP_LIST, id="body"),
+    ],
+)
+async def test_deeply_nested_json_bodies_are_400_before_authentication(
+    api: httpx.AsyncClient, body: str
+) -> None:
+    # Given 2 KB of nested brackets, and no token
+    # When they are posted
+    response = await api.post("/graphql", content=body, headers={"Content-Type": JSON_TYPE})
+    # Then the answer is a GraphQL error, not a crash, and authentication was not reached
+    assert error_of(response) == (400, "BAD_REQUEST", f"the JSON in the body is {TOO_DEEP}")
+
+
+@pytest.mark.parametrize("key", ["variables", "extensions"])
+async def test_deeply_nested_json_query_parameters_are_400(
+    api: httpx.AsyncClient, key: str
+) -> None:
+    response = await api.get("/graphql", params={"query": "{ hello }", key: DEEP_OBJECT})
+    assert error_of(response) == (
+        400,
+        "BAD_REQUEST",
+        f"the JSON in the '{key}' query parameter is {TOO_DEEP}",
+    )
+
+
+def nested_lists(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+async def test_json_at_the_nesting_limit_is_served(things_api: httpx.AsyncClient) -> None:
+    # Given variables that bring the body to exactly 64 levels (body 1, variables 2)
+    at_limit = {"query": "{ hello }", "variables": {"x": nested_lists(MAX_JSON_DEPTH - 2)}}
+    one_more = {"query": "{ hello }", "variables": {"x": nested_lists(MAX_JSON_DEPTH - 1)}}
+    # Then the first is served and the second refused
+    assert (await things_api.post("/graphql", json=at_limit)).json() == {"data": {"hello": "hello"}}
+    assert error_of(await things_api.post("/graphql", json=one_more)) == (
+        400,
+        "BAD_REQUEST",
+        f"the JSON in the body is {TOO_DEEP}",
+    )
+
+
+async def test_brackets_inside_json_strings_are_not_nesting(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given strings full of brackets, escaped quotes and backslashes (not nesting)
+    variables = {"a": '\\"' + "[{" * 500, "b": "\\", "c": ['"[', "\\\\[", "\n["]}
+    # When they are sent as variables, then the query is served
+    body = {"query": "{ hello }", "variables": variables}
+    response = await things_api.post("/graphql", json=body)
+    assert response.json() == {"data": {"hello": "hello"}}
+
+
+async def test_a_number_of_more_than_4300_digits_is_400(things_api: httpx.AsyncClient) -> None:
+    # Given a JSON integer Python refuses to convert (sys.get_int_max_str_digits())
+    body = QUERY_WITH + '"variables": {"n": ' + "9" * 5000 + "}}"
+    response = await things_api.post("/graphql", content=body, headers={"Content-Type": JSON_TYPE})
+    assert error_of(response) == (400, "BAD_REQUEST", "a number in the body has too many digits")
+
+
+NESTED_TOO_DEEPLY = "Syntax Error: Document is nested too deeply. Parsing aborted."
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{" + " things(first: 1) {" * 1000 + "}" * 1001, id="selections"),
+        pytest.param("{ things(first: " + "[" * 900 + "]" * 900 + ") }", id="lists"),
+        pytest.param(
+            "{ things(first: 1, filter: " + "{nameContains: " * 600 + "}" * 600 + ") }",
+            id="input objects",
+        ),
+    ],
+)
+async def test_deep_nesting_in_the_document_is_a_parse_error_not_a_crash(
+    things_api: httpx.AsyncClient, query: str
+) -> None:
+    # When a document nests selection sets, lists or input objects hundreds of levels
+    response = await things_api.post(
+        "/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then graphql-core's parser refuses it (it bounds nesting), before anything runs
+    assert error_of(response) == (400, "GRAPHQL_PARSE_FAILED", NESTED_TOO_DEEPLY)
+    assert CALLS == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(
+            "{ things(first: " + "[" * 150 + "1" + "]" * 150 + ") { edges { cursor } } }",
+            id="argument",
+        ),
+        pytest.param(
+            "query($n: Int = " + "[" * 150 + "1" + "]" * 150 + ") "
+            "{ things(first: $n) { edges { cursor } } }",
+            id="variable default",
+        ),
+    ],
+)
+async def test_nested_lists_the_parser_accepts_are_a_validation_error(
+    things_api: httpx.AsyncClient, query: str
+) -> None:
+    # When an Int argument gets a list nested 150 levels (within the parser's bound)
+    response = await things_api.post(
+        "/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then validation refuses it, and nothing runs
+    status, code, message = error_of(response)
+    assert (status, code) == (400, "GRAPHQL_VALIDATION_FAILED")
+    assert message.startswith("Int cannot represent non-integer value: [")
+    assert CALLS == []
