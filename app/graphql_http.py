@@ -31,7 +31,7 @@ import time
 import uuid
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -60,6 +60,19 @@ _JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _JSON_STRING = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _NESTING_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
+# graphql-core repeats an out-of-range Int in its message (a variable's cut at 240
+# characters, a literal's in full), or Python's own words for a literal of more than 4,300
+# digits: say what an Int is instead of echoing 10**300.
+_INT_RANGE_ECHO = re.compile(
+    r"Int cannot represent non 32-bit signed integer value: .*"
+    r"|Expected value of type 'Int!?', but encountered error 'Exceeds the limit .*",
+    re.DOTALL,
+)
+INT_RANGE = f"Int must be a 32-bit signed integer ({GRAPHQL_MIN_INT} to {GRAPHQL_MAX_INT})."
+# Characters of an error message: graphql-core prints the offending input in some messages
+# (a list literal nested 150 levels prints as 20 KB), and a response must not amplify a
+# request.
+MAX_MESSAGE_CHARS = 500
 
 
 class GraphQLEndpoint:
@@ -277,6 +290,10 @@ def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         )
         return masked_error(error, request_id)
     formatted = dict(error.formatted)
+    message = _INT_RANGE_ECHO.sub(INT_RANGE, error.message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    formatted["message"] = message
     formatted["extensions"] = {**(error.extensions or {}), "code": code}
     return formatted
 
