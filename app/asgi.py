@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,12 +24,16 @@ from resolvers.assembly import schema as default_schema
 
 
 def create_app(
-    settings: Settings | None = None, schema: Any = None, *, manage_database: bool = True
+    settings: Settings | None = None,
+    schema: Any = None,
+    *,
+    manage_database: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The app. `manage_database=False` leaves opening the database to the caller (tests
-    that also touch the database directly)."""
+    that also touch the database directly); `clock` is the time of /graphql (tests)."""
     settings = settings or get_settings()
-    endpoint = GraphQLEndpoint(schema or default_schema, settings)
+    endpoint = GraphQLEndpoint(schema or default_schema, settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

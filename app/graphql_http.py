@@ -22,16 +22,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, GraphQLError
+from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -44,6 +45,7 @@ from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.ratelimit import RateDecision
 from app.wiring import grace_policy
+from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
 from schema.context import build_context
 from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
@@ -76,10 +78,16 @@ MAX_MESSAGE_CHARS = 500
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(
+        self, schema: Any, settings: Settings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.schema = schema
         self.settings = settings
         self.grace = grace_policy(settings)
+        # Seconds since the epoch, read once per request: the rate-limit windows, the
+        # token expiry and the request's context all use that one instant (and tests
+        # move it instead of waiting for a minute to pass).
+        self.clock = clock
 
     async def handle(self, request: Request) -> Response:
         client_id = request.headers.get("x-request-id", "")
@@ -88,18 +96,8 @@ class GraphQLEndpoint:
         response.headers["X-Request-Id"] = request_id
         return response
 
-    async def _throttle(self, request: Request) -> RateDecision | None:
-        """Counted per token (a digest of it, never the token itself)."""
-        redis = getattr(request.app.state, "redis", None)
-        if redis is None:
-            return None
-        token = request.headers.get("authorization", "")
-        key = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-        return await ratelimit.take(
-            redis, key, limit=self.settings.rate_limit_per_minute, now=time.time()
-        )
-
     async def _handle(self, request: Request, request_id: str) -> Response:
+        now = self.clock()
         media_type = _response_media_type(request.headers.get("accept", ""))
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method not in ("GET", "POST"):
@@ -110,31 +108,60 @@ class GraphQLEndpoint:
             return response
         if request.method == "GET" and "query" not in request.query_params and wants_html:
             return graphiql_page()
+        redis: Redis | None = getattr(request.app.state, "redis", None)
+        address = ratelimit.address_key(request.client.host if request.client else None)
+        failures = self.settings.auth_failures_per_minute
+        if redis is not None:
+            # Before the body is read and the credential looked up: an address that keeps
+            # failing costs one Redis GET a request, not a database query. Its valid
+            # tokens wait too (the address is all that is known before the lookup).
+            check = await ratelimit.peek(redis, "failures:" + address, limit=failures, now=now)
+            if check is not None and not check.allowed:
+                return _throttled(
+                    f"more than {failures} failed authentications a minute from this "
+                    f"address: retry in {check.retry_after} s",
+                    check,
+                    media_type,
+                    request_id,
+                )
         try:
             params = await _read_params(request)
             principal = await authenticate(
-                request.headers.get("authorization"), self.settings, now=dt.datetime.now(dt.UTC)
+                request.headers.get("authorization"),
+                self.settings,
+                now=dt.datetime.fromtimestamp(now, dt.UTC),
             )
         except ApiError as error:
             return _error_response(error, media_type, request_id)
         except AuthenticationError as error:
+            if redis is not None:
+                await ratelimit.take(redis, "failures:" + address, limit=failures, now=now)
             api_error = ApiError(401, "UNAUTHENTICATED", str(error))
             response = _error_response(api_error, media_type, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
             return response
-        decision = await self._throttle(request)
-        if decision is not None and not decision.allowed:
-            api_error = ApiError(
-                429,
-                "THROTTLED",
-                f"more than {decision.limit} requests a minute for this token: retry in "
-                f"{decision.retry_after} s",
+        decision = None
+        if redis is not None:
+            # Per principal, not per header: every spelling of a token, and every token of
+            # one user, share the budget.
+            decision = await ratelimit.take(
+                redis,
+                "principal:" + principal.key,
+                limit=self.settings.rate_limit_per_minute,
+                now=now,
             )
-            response = _error_response(api_error, media_type, request_id)
+        if decision is not None and not decision.allowed:
+            response = _throttled(
+                f"more than {decision.limit} requests a minute for this {_caller(principal)}: "
+                f"retry in {decision.retry_after} s",
+                decision,
+                media_type,
+                request_id,
+            )
             response.headers.update(decision.headers())
             return response
         context = await build_context(
-            principal, request_id, now=dt.datetime.now(dt.UTC), grace=self.grace
+            principal, request_id, now=dt.datetime.fromtimestamp(now, dt.UTC), grace=self.grace
         )
         allowed = (
             {OperationType.QUERY}
@@ -170,6 +197,16 @@ class GraphQLEndpoint:
         if decision is not None:
             response.headers.update(decision.headers())
         return response
+
+
+def _caller(principal: Principal) -> str:
+    return "partner" if isinstance(principal, PartnerPrincipal) else "user"
+
+
+def _throttled(message: str, decision: RateDecision, media_type: str, request_id: str) -> Response:
+    response = _error_response(ApiError(429, "THROTTLED", message), media_type, request_id)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

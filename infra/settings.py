@@ -69,7 +69,20 @@ class Settings(BaseSettings):
     )
 
     rate_limit_per_minute: int = Field(
-        default=1200, ge=0, description="Requests per minute for one token; 0 turns it off."
+        default=1200,
+        ge=0,
+        description="Requests per minute for one caller (user or partner); 0 turns it off.",
+    )
+    auth_failures_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Failed authentications (or requests without credentials) per minute "
+        "for one client address before it is refused without a lookup; 0 turns it off.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-For uvicorn trusts for the client address "
+        "(comma-separated IPs or networks, `*` for any): the address budgets count it.",
     )
 
     grace_days: int = Field(default=30, ge=1, le=365)

@@ -7,7 +7,14 @@ from infra.settings import GraceAnchor, SettingsError, load_settings
 
 def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an environment without any seatwise variable
-    for name in ("DATABASE_URL", "GRACE_DAYS", "GRACE_ANCHOR", "PUBLIC_URL"):
+    for name in (
+        "DATABASE_URL",
+        "GRACE_DAYS",
+        "GRACE_ANCHOR",
+        "PUBLIC_URL",
+        "AUTH_FAILURES_PER_MINUTE",
+        "FORWARDED_ALLOW_IPS",
+    ):
         monkeypatch.delenv(name, raising=False)
     # When the settings are read
     settings = load_settings()
@@ -17,6 +24,8 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.grace_days == 30
     assert settings.grace_anchor is GraceAnchor.ORDER
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.auth_failures_per_minute == 60
+    assert settings.forwarded_allow_ips == "127.0.0.1,::1"
 
 
 def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,6 +52,7 @@ def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("PUBLIC_URL", "seatwise.example.com"),
         ("PORT", "70000"),
         ("LOG_LEVEL", "chatty"),
+        ("AUTH_FAILURES_PER_MINUTE", "-1"),
     ],
 )
 def test_a_bad_value_fails_with_a_message_naming_the_variable(
