@@ -10,11 +10,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.cors import AllowedOriginsCORS
 from app.graphiql import STATIC_DIR, favicon
 from app.graphql_http import GraphQLEndpoint
 from infra.db import close_db, init_db
@@ -60,7 +62,14 @@ def create_app(
         return RedirectResponse("/graphql")
 
     routes = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        # The methods it refuses reach the endpoint too, which answers 405 with a GraphQL
+        # error (Starlette's own 405 is plain text); OPTIONS is also the CORS preflight.
+        Route(
+            "/graphql",
+            endpoint.handle,
+            methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"],
+            middleware=[Middleware(AllowedOriginsCORS, origins=settings.cors_origins)],
+        ),
         Route("/graphiql", graphiql_redirect, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

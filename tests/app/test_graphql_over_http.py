@@ -82,6 +82,21 @@ async def test_a_mutation_chosen_by_operation_name_over_get_is_405(
     assert read.json() == {"data": {"hello": "hello"}}
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_405_with_a_graphql_error(
+    things_api: httpx.AsyncClient, method: str
+) -> None:
+    # When /graphql gets a method it does not serve (OPTIONS that is no CORS preflight)
+    response = await things_api.request(
+        method, "/graphql", json={"query": RECORD}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then the refusal is a GraphQL error like every other, and nothing ran
+    assert error_of(response) == (405, "METHOD_NOT_ALLOWED", "use POST, or GET for queries")
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert RECORDED == []
+
+
 async def test_head_with_a_body_runs_nothing(things_api: httpx.AsyncClient) -> None:
     # When a HEAD request carries a JSON mutation (Starlette routes HEAD like GET)
     response = await things_api.request(

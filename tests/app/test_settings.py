@@ -14,6 +14,7 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "PUBLIC_URL",
         "AUTH_FAILURES_PER_MINUTE",
         "FORWARDED_ALLOW_IPS",
+        "CORS_ALLOWED_ORIGINS",
     ):
         monkeypatch.delenv(name, raising=False)
     # When the settings are read
@@ -26,6 +27,7 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.auth_failures_per_minute == 60
     assert settings.forwarded_allow_ips == "127.0.0.1,::1"
+    assert settings.cors_origins == ()
 
 
 def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,6 +55,9 @@ def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("PORT", "70000"),
         ("LOG_LEVEL", "chatty"),
         ("AUTH_FAILURES_PER_MINUTE", "-1"),
+        ("CORS_ALLOWED_ORIGINS", "admin.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://admin.example.com/"),
+        ("CORS_ALLOWED_ORIGINS", "https://a.example, ftp://b.example"),
     ],
 )
 def test_a_bad_value_fails_with_a_message_naming_the_variable(
@@ -64,3 +69,9 @@ def test_a_bad_value_fails_with_a_message_naming_the_variable(
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert str(raised.value).startswith(f"invalid setting {variable}: ")
+
+
+def test_cors_allowed_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", " https://admin.example.com, http://localhost:5173,")
+    settings = load_settings()
+    assert settings.cors_origins == ("https://admin.example.com", "http://localhost:5173")
