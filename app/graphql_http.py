@@ -8,8 +8,12 @@
 - `Accept: application/graphql-response+json` is answered with that media type and the
   status codes of the GraphQL-over-HTTP spec (400 when the request never executed);
   `application/json` keeps the traditional 200.
+- Before anything else reads the request: the method, then the budget of failed
+  authentications of the client address (429 `THROTTLED` once spent, without reading the
+  body or looking the token up), then the body (size, JSON nesting, shape).
 - Authentication happens before parsing: without a valid credential the answer is 401
-  with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
+  with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`, and the failure is
+  counted for the address. Then the caller's own budget (app/ratelimit.py).
 - Errors the resolvers did not mean to show are masked as `INTERNAL_SERVER_ERROR` with the
   request id, and logged once with their traceback (here: schema/limits/seatwise_schema.py keeps
   strawberry from logging them again). Every response carries `X-Request-Id`: the

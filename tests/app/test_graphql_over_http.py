@@ -523,3 +523,27 @@ async def test_nested_lists_the_parser_accepts_are_a_validation_error(
         printed[:MAX_MESSAGE_CHARS] + "...",
     )
     assert CALLS == []
+
+
+async def test_input_objects_nested_in_variables_up_to_the_limit_are_a_type_error(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given a filter variable nested 60 levels (the body stays within the JSON limit)
+    value: Any = "x"
+    for _ in range(60):
+        value = {"nameContains": value}
+    query = "query($f: ThingFilter) { things(first: 1, filter: $f) { edges { cursor } } }"
+    # When it is sent
+    response = await things_api.post(
+        "/graphql",
+        json={"query": query, "variables": {"f": value}},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    # Then graphql-core's coercion refuses it, quoting two levels only, and nothing runs
+    assert error_of(response) == (
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+        "Variable '$f' has invalid value at .nameContains: String cannot represent a non "
+        "string value: {'nameContains': {'nameContains': {...}}}",
+    )
+    assert CALLS == []
