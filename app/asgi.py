@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.cors import AllowedOriginsCORS
 from app.graphiql import STATIC_DIR, favicon
 from app.graphql_http import GraphQLEndpoint
 from infra.db import close_db, init_db
@@ -29,12 +32,16 @@ READY_CHECK_TIMEOUT = 1.0
 
 
 def create_app(
-    settings: Settings | None = None, schema: Any = None, *, manage_database: bool = True
+    settings: Settings | None = None,
+    schema: Any = None,
+    *,
+    manage_database: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The app. `manage_database=False` leaves opening the database to the caller (tests
-    that also touch the database directly)."""
+    that also touch the database directly); `clock` is the time of /graphql (tests)."""
     settings = settings or get_settings()
-    endpoint = GraphQLEndpoint(schema or default_schema, settings)
+    endpoint = GraphQLEndpoint(schema or default_schema, settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,7 +74,14 @@ def create_app(
         return RedirectResponse("/graphql")
 
     routes = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        # The methods it refuses reach the endpoint too, which answers 405 with a GraphQL
+        # error (Starlette's own 405 is plain text); OPTIONS is also the CORS preflight.
+        Route(
+            "/graphql",
+            endpoint.handle,
+            methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"],
+            middleware=[Middleware(AllowedOriginsCORS, origins=settings.cors_origins)],
+        ),
         Route("/graphiql", graphiql_redirect, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

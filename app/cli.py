@@ -208,6 +208,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        # Read through our settings (not by uvicorn from the environment): the client
+        # address it derives is what the failed-authentication budget counts.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

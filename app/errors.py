@@ -18,6 +18,9 @@ from schema.limits.rules import TOKEN_LIMIT_EXCEEDED
 # What graphql-core's parser says when a document exceeds its `max_tokens` option
 # (pinned by a test, since it is the only way to tell this refusal from a syntax error).
 TOKEN_LIMIT_DESCRIPTION = f"Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
+# How graphql-core's ValuesOfCorrectType rule reports a literal that a scalar's parser
+# refused with an exception (pinned by a test).
+LITERAL_REFUSED_PREFIX = "Expected value of type "
 
 
 class ApiError(Exception):
@@ -53,6 +56,14 @@ def error_code_of(error: GraphQLError) -> str | None:
         return "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         return error_code_of(original)
+    if (
+        isinstance(original, ValueError)
+        and not error.path
+        and error.message.startswith(LITERAL_REFUSED_PREFIX)
+    ):
+        # A literal the scalar could not parse (Int's int() refuses more than 4,300
+        # digits with a ValueError): the client's mistake, reported by validation.
+        return "GRAPHQL_VALIDATION_FAILED"
     return None
 
 

@@ -8,8 +8,12 @@
 - `Accept: application/graphql-response+json` is answered with that media type and the
   status codes of the GraphQL-over-HTTP spec (400 when the request never executed);
   `application/json` keeps the traditional 200.
+- Before anything else reads the request: the method, then the budget of failed
+  authentications of the client address (429 `THROTTLED` once spent, without reading the
+  body or looking the token up), then the body (size, JSON nesting, shape).
 - Authentication happens before parsing: without a valid credential the answer is 401
-  with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`.
+  with a GraphQL error whose `extensions.code` is `UNAUTHENTICATED`, and the failure is
+  counted for the address. Then the caller's own budget (app/ratelimit.py).
 - Errors the resolvers did not mean to show are masked as `INTERNAL_SERVER_ERROR` with the
   request id, and logged once with their traceback (here: schema/limits/seatwise_schema.py keeps
   strawberry from logging them again). Every response carries `X-Request-Id`: the
@@ -22,15 +26,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import itertools
 import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, GraphQLError
+from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -43,9 +49,10 @@ from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.ratelimit import RateDecision
 from app.wiring import grace_policy
+from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
 from schema.context import build_context
-from schema.limits.numbers import MAX_BODY_BYTES
+from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 logger = logging.getLogger("seatwise.graphql")
 
@@ -54,13 +61,37 @@ JSON = "application/json"
 # A client's request id is echoed in headers, messages and logs: printable ASCII only,
 # bounded, so that it cannot forge log lines or bloat responses.
 _REQUEST_ID = re.compile(r"[!-~]{1,128}")
+# The nesting of a JSON text is measured on its brackets outside strings (_json_depth_exceeds).
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_NESTING_STEP = [1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256)]
+# graphql-core repeats an out-of-range Int in its message (a variable's cut at 240
+# characters, a literal's in full), or Python's own words for a literal of more than 4,300
+# digits: say what an Int is instead of echoing 10**300.
+_INT_RANGE_ECHO = re.compile(
+    r"Int cannot represent non 32-bit signed integer value: .*"
+    r"|Expected value of type 'Int!?', but encountered error 'Exceeds the limit .*",
+    re.DOTALL,
+)
+INT_RANGE = f"Int must be a 32-bit signed integer ({GRAPHQL_MIN_INT} to {GRAPHQL_MAX_INT})."
+# Characters of an error message: graphql-core prints the offending input in some messages
+# (a list literal nested 150 levels prints as 20 KB), and a response must not amplify a
+# request.
+MAX_MESSAGE_CHARS = 500
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(
+        self, schema: Any, settings: Settings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.schema = schema
         self.settings = settings
         self.grace = grace_policy(settings)
+        # Seconds since the epoch, read once per request: the rate-limit windows, the
+        # token expiry and the request's context all use that one instant (and tests
+        # move it instead of waiting for a minute to pass).
+        self.clock = clock
 
     async def handle(self, request: Request) -> Response:
         client_id = request.headers.get("x-request-id", "")
@@ -69,18 +100,8 @@ class GraphQLEndpoint:
         response.headers["X-Request-Id"] = request_id
         return response
 
-    async def _throttle(self, request: Request) -> RateDecision | None:
-        """Counted per token (a digest of it, never the token itself)."""
-        redis = getattr(request.app.state, "redis", None)
-        if redis is None:
-            return None
-        token = request.headers.get("authorization", "")
-        key = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-        return await ratelimit.take(
-            redis, key, limit=self.settings.rate_limit_per_minute, now=time.time()
-        )
-
     async def _handle(self, request: Request, request_id: str) -> Response:
+        now = self.clock()
         media_type = _response_media_type(request.headers.get("accept", ""))
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method not in ("GET", "POST"):
@@ -91,31 +112,60 @@ class GraphQLEndpoint:
             return response
         if request.method == "GET" and "query" not in request.query_params and wants_html:
             return graphiql_page()
+        redis: Redis | None = getattr(request.app.state, "redis", None)
+        address = ratelimit.address_key(request.client.host if request.client else None)
+        failures = self.settings.auth_failures_per_minute
+        if redis is not None:
+            # Before the body is read and the credential looked up: an address that keeps
+            # failing costs one Redis GET a request, not a database query. Its valid
+            # tokens wait too (the address is all that is known before the lookup).
+            check = await ratelimit.peek(redis, "failures:" + address, limit=failures, now=now)
+            if check is not None and not check.allowed:
+                return _throttled(
+                    f"more than {failures} failed authentications a minute from this "
+                    f"address: retry in {check.retry_after} s",
+                    check,
+                    media_type,
+                    request_id,
+                )
         try:
             params = await _read_params(request)
             principal = await authenticate(
-                request.headers.get("authorization"), self.settings, now=dt.datetime.now(dt.UTC)
+                request.headers.get("authorization"),
+                self.settings,
+                now=dt.datetime.fromtimestamp(now, dt.UTC),
             )
         except ApiError as error:
             return _error_response(error, media_type, request_id)
         except AuthenticationError as error:
+            if redis is not None:
+                await ratelimit.take(redis, "failures:" + address, limit=failures, now=now)
             api_error = ApiError(401, "UNAUTHENTICATED", str(error))
             response = _error_response(api_error, media_type, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
             return response
-        decision = await self._throttle(request)
-        if decision is not None and not decision.allowed:
-            api_error = ApiError(
-                429,
-                "THROTTLED",
-                f"more than {decision.limit} requests a minute for this token: retry in "
-                f"{decision.retry_after} s",
+        decision = None
+        if redis is not None:
+            # Per principal, not per header: every spelling of a token, and every token of
+            # one user, share the budget.
+            decision = await ratelimit.take(
+                redis,
+                "principal:" + principal.key,
+                limit=self.settings.rate_limit_per_minute,
+                now=now,
             )
-            response = _error_response(api_error, media_type, request_id)
+        if decision is not None and not decision.allowed:
+            response = _throttled(
+                f"more than {decision.limit} requests a minute for this {_caller(principal)}: "
+                f"retry in {decision.retry_after} s",
+                decision,
+                media_type,
+                request_id,
+            )
             response.headers.update(decision.headers())
             return response
         context = await build_context(
-            principal, request_id, now=dt.datetime.now(dt.UTC), grace=self.grace
+            principal, request_id, now=dt.datetime.fromtimestamp(now, dt.UTC), grace=self.grace
         )
         allowed = (
             {OperationType.QUERY}
@@ -151,6 +201,16 @@ class GraphQLEndpoint:
         if decision is not None:
             response.headers.update(decision.headers())
         return response
+
+
+def _caller(principal: Principal) -> str:
+    return "partner" if isinstance(principal, PartnerPrincipal) else "user"
+
+
+def _throttled(message: str, decision: RateDecision, media_type: str, request_id: str) -> Response:
+    response = _error_response(ApiError(429, "THROTTLED", message), media_type, request_id)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 async def _read_params(request: Request) -> dict[str, Any]:
@@ -200,10 +260,30 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def _parse_json(text: str, what: str) -> Any:
+    if _json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise ApiError(
+            400, "BAD_REQUEST", f"the JSON in {what} is nested more than {MAX_JSON_DEPTH} levels"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "BAD_REQUEST", f"malformed JSON in {what}: {exc.msg}") from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (a guard against
+        # quadratic conversions): the only other ValueError json.loads raises.
+        raise ApiError(400, "BAD_REQUEST", f"a number in {what} has too many digits") from None
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether the JSON `text` nests deeper than `limit`, found without decoding it, in
+    linear time and without recursion: escapes go first (so a string holds no quote),
+    then everything but brackets and quotes, then strings; the running sum of +1 for an
+    opening bracket and -1 for a closing one is the depth. Each step is a C loop: 256 KiB
+    of brackets cost about as much as json.loads. Malformed JSON may be miscounted, and
+    json.loads refuses it anyway."""
+    structure = _JSON_ESCAPE.sub(b"", text.encode()).translate(None, _NOT_STRUCTURE)
+    brackets = _JSON_STRING.sub(b"", structure)
+    return max(itertools.accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _response_media_type(accept: str) -> str:
@@ -251,6 +331,10 @@ def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         )
         return masked_error(error, request_id)
     formatted = dict(error.formatted)
+    message = _INT_RANGE_ECHO.sub(INT_RANGE, error.message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    formatted["message"] = message
     formatted["extensions"] = {**(error.extensions or {}), "code": code}
     return formatted
 

@@ -69,7 +69,26 @@ class Settings(BaseSettings):
     )
 
     rate_limit_per_minute: int = Field(
-        default=1200, ge=0, description="Requests per minute for one token; 0 turns it off."
+        default=1200,
+        ge=0,
+        description="Requests per minute for one caller (user or partner); 0 turns it off.",
+    )
+    auth_failures_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Failed authentications (or requests without credentials) per minute "
+        "for one client address before it is refused without a lookup; 0 turns it off.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-For uvicorn trusts for the client address "
+        "(comma-separated IPs or networks, `*` for any): the address budgets count it.",
+    )
+
+    cors_allowed_origins: str = Field(
+        default="",
+        description="Origins of single-page apps allowed to call /graphql from a browser, "
+        "comma-separated (https://admin.example.com); none by default.",
     )
 
     grace_days: int = Field(default=30, ge=1, le=365)
@@ -107,12 +126,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _check_cors_allowed_origins(cls, value: str) -> str:
+        origins = [origin.strip() for origin in value.split(",") if origin.strip()]
+        for origin in origins:
+            # A browser sends the origin as scheme://host[:port], nothing more: an entry
+            # with a path or a trailing slash would never match.
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+                raise ValueError(f"{origin!r} is not an origin like https://admin.example.com")
+        return ",".join(origins)
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
         if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
             raise ValueError("must be one of critical, error, warning, info, debug")
         return value.lower()
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return tuple(self.cors_allowed_origins.split(",")) if self.cors_allowed_origins else ()
 
     @property
     def is_sqlite(self) -> bool:

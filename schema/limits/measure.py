@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     ArgumentNode,
     DocumentNode,
     FieldNode,
@@ -37,11 +39,12 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     NamedTypeNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
-    value_from_ast_untyped,
 )
 
 from schema.limits.numbers import MAX_PAGE_SIZE
@@ -120,8 +123,8 @@ class _Walker:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.variables = variables
-        self.defaults: dict[str, Any] = {
-            d.variable.name.value: value_from_ast_untyped(d.default_value)
+        self.defaults: dict[str, int | _Unknown | None] = {
+            d.variable.name.value: _default(d.default_value)
             for d in operation.variable_definitions or ()
             if d.default_value is not None
         }
@@ -206,7 +209,7 @@ class _Walker:
             return (default if _is_int(default) else None), None
         value = argument.value
         if isinstance(value, IntValueNode):
-            return int(value.value), argument
+            return _int_literal(value), argument
         if isinstance(value, VariableNode):
             return self.variable(value.name.value), argument
         return None, argument  # null, or a literal of the wrong type (validation reports it)
@@ -214,16 +217,13 @@ class _Walker:
     def variable(self, name: str) -> int | _Unknown | None:
         if self.variables is None:
             return UNKNOWN
-        if name in self.variables:
-            raw = self.variables[name]
-        elif name in self.defaults:
-            raw = self.defaults[name]
-        else:
-            return None
+        if name not in self.variables:
+            return self.defaults.get(name)
+        raw = self.variables[name]
         if raw is None:
             return None
         if _is_int(raw) or (isinstance(raw, float) and raw.is_integer()):
-            return int(raw)
+            return _int32(int(raw))
         # Not an Int: graphql-core refuses it when it coerces the variables, before any
         # resolver runs.
         return UNKNOWN
@@ -241,3 +241,31 @@ def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLFiel
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Page sizes outside GraphQL's Int (32 bits: 1e308, 10**40) are not page sizes: graphql-core
+# refuses them as an Int while it validates the document or coerces the variables, and
+# measuring them would report PAGE_SIZE_EXCEEDED (and a cost) echoing the huge number.
+
+
+def _int32(value: int) -> int | _Unknown:
+    return value if GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT else UNKNOWN
+
+
+def _int_literal(node: IntValueNode) -> int | None:
+    # The length is checked first: int() refuses more than 4,300 digits with a ValueError.
+    if len(node.value) > len(str(GRAPHQL_MIN_INT)):
+        return None
+    value = _int32(int(node.value))
+    return None if isinstance(value, _Unknown) else value
+
+
+def _default(node: ValueNode) -> int | _Unknown | None:
+    """A variable's default as a page size: validation refuses any default that is not an
+    Int (or null) for an Int variable."""
+    if isinstance(node, NullValueNode):
+        return None
+    if isinstance(node, IntValueNode):
+        value = _int_literal(node)
+        return UNKNOWN if value is None else value
+    return UNKNOWN

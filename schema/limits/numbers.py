@@ -47,6 +47,13 @@ MAX_COST = 50_000
 # query of MAX_TOKENS tokens with generous variables fits many times over.
 MAX_BODY_BYTES = 256 * 1024
 
+# Levels of JSON nesting in a request (body, `variables`, `extensions`), the request's own
+# object being level 1. Python's json module recurses once per level and fails with a
+# RecursionError near 1,000 levels, which 2 KB of `[` reach, and so would every walk of
+# the value after it; inputs of our schema nest a few levels, so 64 is plenty. Checked
+# before the JSON is decoded and before authentication.
+MAX_JSON_DEPTH = 64
+
 # Entries of strawberry's parser and validation LRU caches (one entry per distinct query
 # text): bounded so that unique query texts cannot grow the memory without limit.
 PARSER_CACHE_SIZE = 512

@@ -8,6 +8,7 @@ from functools import _lru_cache_wrapper
 from typing import Any, cast
 
 import httpx
+import pytest
 from graphql import get_introspection_query
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
@@ -382,6 +383,91 @@ async def test_a_variable_that_is_not_an_int_is_left_to_graphql_core(
             "locations": [{"line": 1, "column": 7}],
             "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
         }
+    ]
+    assert CALLS == []
+
+
+INT_RANGE = "Int must be a 32-bit signed integer (-2147483648 to 2147483647)."
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(1e308, id="1e308"),
+        pytest.param(10**40, id="10**40"),
+        pytest.param(-(10**40), id="-10**40"),
+        pytest.param(10**300, id="10**300"),
+        pytest.param(2**31, id="2**31"),
+        pytest.param(-(2**31) - 1, id="-2**31-1"),
+    ],
+)
+async def test_a_page_size_variable_outside_32_bits_is_a_type_error(
+    things_api: httpx.AsyncClient, value: float
+) -> None:
+    # When the page size variable is no GraphQL Int (32-bit signed)
+    response = await post(things_api, CONNECTION, {"n": value})
+    # Then graphql-core's coercion refuses it, without echoing the number, and nothing runs
+    assert refused(response) == [
+        {
+            "message": f"Variable '$n' has invalid value: {INT_RANGE}",
+            "locations": [{"line": 1, "column": 7}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
+    assert CALLS == []
+
+
+async def test_the_largest_int_is_a_page_size_over_100(things_api: httpx.AsyncClient) -> None:
+    errors = refused(await post(things_api, CONNECTION, {"n": 2**31 - 1}))
+    assert [(e["extensions"]["code"], e["extensions"].get("value")) for e in errors] == [
+        ("PAGE_SIZE_EXCEEDED", 2147483647),
+        ("QUERY_TOO_COMPLEX", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        pytest.param("{ things(first: %s) { edges { cursor } } }" % (10**40), 17, id="argument"),
+        pytest.param("{ things(first: %s) { edges { cursor } } }" % (2**31), 17, id="2**31"),
+        pytest.param(
+            "query($n: Int = %s) { things(first: $n) { edges { cursor } } }" % (10**40),
+            17,
+            id="default",
+        ),
+    ],
+)
+async def test_an_int_literal_outside_32_bits_is_a_type_error(
+    things_api: httpx.AsyncClient, query: str, column: int
+) -> None:
+    assert refused(await post(things_api, query)) == [
+        {
+            "message": INT_RANGE,
+            "locations": [{"line": 1, "column": column}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
+    assert CALLS == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{ things(first: %s) { edges { cursor } } }" % ("9" * 5000), id="argument"),
+        pytest.param(
+            "query($n: Int = %s) { things(first: $n) { edges { cursor } } }" % ("9" * 5000),
+            id="default",
+        ),
+    ],
+)
+async def test_an_int_literal_of_5000_digits_is_a_type_error_not_a_crash(
+    things_api: httpx.AsyncClient, query: str
+) -> None:
+    # Given a literal Python's int() refuses (more than 4,300 digits)
+    errors = refused(await post(things_api, query))
+    # Then graphql-core's validation reports it as an Int out of range, and nothing runs
+    assert [(e["extensions"]["code"], e["message"]) for e in errors] == [
+        ("GRAPHQL_VALIDATION_FAILED", INT_RANGE)
     ]
     assert CALLS == []
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from graphql import parse_value, print_ast
 
+from app.graphql_http import MAX_MESSAGE_CHARS
 from resolvers.assembly import schema as production_schema
-from schema.limits.numbers import MAX_BODY_BYTES
+from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tests.app.things_schema import CALLS, RECORDED
 from tests.support.tokens import bearer, member_token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON_TYPE = "application/json"
 RECORD = 'mutation { record(note: "written") }'
 
 
@@ -76,6 +80,21 @@ async def test_a_mutation_chosen_by_operation_name_over_get_is_405(
     # When GET asks for the query, then it runs
     read = await things_api.get("/graphql", params={"query": document, "operationName": "Read"})
     assert read.json() == {"data": {"hello": "hello"}}
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_405_with_a_graphql_error(
+    things_api: httpx.AsyncClient, method: str
+) -> None:
+    # When /graphql gets a method it does not serve (OPTIONS that is no CORS preflight)
+    response = await things_api.request(
+        method, "/graphql", json={"query": RECORD}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then the refusal is a GraphQL error like every other, and nothing ran
+    assert error_of(response) == (405, "METHOD_NOT_ALLOWED", "use POST, or GET for queries")
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert RECORDED == []
 
 
 async def test_head_with_a_body_runs_nothing(things_api: httpx.AsyncClient) -> None:
@@ -366,3 +385,165 @@ async def test_several_operations_need_an_operation_name(
     chosen = await things_api.post("/graphql", json={"query": document, "operationName": "Write"})
     assert chosen.json() == {"data": {"record": True}}
     assert RECORDED == ["ambiguous"]
+
+
+# Nesting ----------------------------------------------------------------------------
+
+DEEP_LIST = "[" * 1000 + "]" * 1000
+DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
+QUERY_WITH = '{"query": "{ hello }", '
+TOO_DEEP = f"nested more than {MAX_JSON_DEPTH} levels"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(QUERY_WITH + '"variables": {"x": ' + DEEP_LIST + "}}", id="variables"),
+        pytest.param(QUERY_WITH + '"variables": ' + DEEP_OBJECT + "}", id="variables object"),
+        pytest.param(QUERY_WITH + '"extensions": {"x": ' + DEEP_OBJECT + "}}", id="extensions"),
+        pytest.param(DEEP_LIST, id="body"),
+    ],
+)
+async def test_deeply_nested_json_bodies_are_400_before_authentication(
+    api: httpx.AsyncClient, body: str
+) -> None:
+    # Given 2 KB of nested brackets, and no token
+    # When they are posted
+    response = await api.post("/graphql", content=body, headers={"Content-Type": JSON_TYPE})
+    # Then the answer is a GraphQL error, not a crash, and authentication was not reached
+    assert error_of(response) == (400, "BAD_REQUEST", f"the JSON in the body is {TOO_DEEP}")
+
+
+@pytest.mark.parametrize("key", ["variables", "extensions"])
+async def test_deeply_nested_json_query_parameters_are_400(
+    api: httpx.AsyncClient, key: str
+) -> None:
+    response = await api.get("/graphql", params={"query": "{ hello }", key: DEEP_OBJECT})
+    assert error_of(response) == (
+        400,
+        "BAD_REQUEST",
+        f"the JSON in the '{key}' query parameter is {TOO_DEEP}",
+    )
+
+
+def nested_lists(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+async def test_json_at_the_nesting_limit_is_served(things_api: httpx.AsyncClient) -> None:
+    # Given variables that bring the body to exactly 64 levels (body 1, variables 2)
+    at_limit = {"query": "{ hello }", "variables": {"x": nested_lists(MAX_JSON_DEPTH - 2)}}
+    one_more = {"query": "{ hello }", "variables": {"x": nested_lists(MAX_JSON_DEPTH - 1)}}
+    # Then the first is served and the second refused
+    assert (await things_api.post("/graphql", json=at_limit)).json() == {"data": {"hello": "hello"}}
+    assert error_of(await things_api.post("/graphql", json=one_more)) == (
+        400,
+        "BAD_REQUEST",
+        f"the JSON in the body is {TOO_DEEP}",
+    )
+
+
+async def test_brackets_inside_json_strings_are_not_nesting(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given strings full of brackets, escaped quotes and backslashes (not nesting)
+    variables = {"a": '\\"' + "[{" * 500, "b": "\\", "c": ['"[', "\\\\[", "\n["]}
+    # When they are sent as variables, then the query is served
+    body = {"query": "{ hello }", "variables": variables}
+    response = await things_api.post("/graphql", json=body)
+    assert response.json() == {"data": {"hello": "hello"}}
+
+
+async def test_a_number_of_more_than_4300_digits_is_400(things_api: httpx.AsyncClient) -> None:
+    # Given a JSON integer Python refuses to convert (sys.get_int_max_str_digits())
+    body = QUERY_WITH + '"variables": {"n": ' + "9" * 5000 + "}}"
+    response = await things_api.post("/graphql", content=body, headers={"Content-Type": JSON_TYPE})
+    assert error_of(response) == (400, "BAD_REQUEST", "a number in the body has too many digits")
+
+
+NESTED_TOO_DEEPLY = "Syntax Error: Document is nested too deeply. Parsing aborted."
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{" + " things(first: 1) {" * 1000 + "}" * 1001, id="selections"),
+        pytest.param("{ things(first: " + "[" * 900 + "]" * 900 + ") }", id="lists"),
+        pytest.param(
+            "{ things(first: 1, filter: " + "{nameContains: " * 600 + "}" * 600 + ") }",
+            id="input objects",
+        ),
+    ],
+)
+async def test_deep_nesting_in_the_document_is_a_parse_error_not_a_crash(
+    things_api: httpx.AsyncClient, query: str
+) -> None:
+    # When a document nests selection sets, lists or input objects hundreds of levels
+    response = await things_api.post(
+        "/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then graphql-core's parser refuses it (it bounds nesting), before anything runs
+    assert error_of(response) == (400, "GRAPHQL_PARSE_FAILED", NESTED_TOO_DEEPLY)
+    assert CALLS == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(
+            "{ things(first: " + "[" * 150 + "1" + "]" * 150 + ") { edges { cursor } } }",
+            id="argument",
+        ),
+        pytest.param(
+            "query($n: Int = " + "[" * 150 + "1" + "]" * 150 + ") "
+            "{ things(first: $n) { edges { cursor } } }",
+            id="variable default",
+        ),
+    ],
+)
+async def test_nested_lists_the_parser_accepts_are_a_validation_error(
+    things_api: httpx.AsyncClient, query: str
+) -> None:
+    # When an Int argument gets a list nested 150 levels (within the parser's bound)
+    response = await things_api.post(
+        "/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    # Then validation refuses it, and nothing runs; graphql-core's message prints the value
+    # (20 KB here), cut to MAX_MESSAGE_CHARS so that the answer does not amplify the request
+    printed = "Int cannot represent non-integer value: " + print_ast(
+        parse_value("[" * 150 + "1" + "]" * 150)
+    )
+    assert len(printed) > 20_000
+    assert error_of(response) == (
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+        printed[:MAX_MESSAGE_CHARS] + "...",
+    )
+    assert CALLS == []
+
+
+async def test_input_objects_nested_in_variables_up_to_the_limit_are_a_type_error(
+    things_api: httpx.AsyncClient,
+) -> None:
+    # Given a filter variable nested 60 levels (the body stays within the JSON limit)
+    value: Any = "x"
+    for _ in range(60):
+        value = {"nameContains": value}
+    query = "query($f: ThingFilter) { things(first: 1, filter: $f) { edges { cursor } } }"
+    # When it is sent
+    response = await things_api.post(
+        "/graphql",
+        json={"query": query, "variables": {"f": value}},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    # Then graphql-core's coercion refuses it, quoting two levels only, and nothing runs
+    assert error_of(response) == (
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+        "Variable '$f' has invalid value at .nameContains: String cannot represent a non "
+        "string value: {'nameContains': {'nameContains': {...}}}",
+    )
+    assert CALLS == []

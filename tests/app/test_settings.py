@@ -7,7 +7,15 @@ from infra.settings import GraceAnchor, SettingsError, load_settings
 
 def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an environment without any seatwise variable
-    for name in ("DATABASE_URL", "GRACE_DAYS", "GRACE_ANCHOR", "PUBLIC_URL"):
+    for name in (
+        "DATABASE_URL",
+        "GRACE_DAYS",
+        "GRACE_ANCHOR",
+        "PUBLIC_URL",
+        "AUTH_FAILURES_PER_MINUTE",
+        "FORWARDED_ALLOW_IPS",
+        "CORS_ALLOWED_ORIGINS",
+    ):
         monkeypatch.delenv(name, raising=False)
     # When the settings are read
     settings = load_settings()
@@ -17,6 +25,9 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.grace_days == 30
     assert settings.grace_anchor is GraceAnchor.ORDER
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.auth_failures_per_minute == 60
+    assert settings.forwarded_allow_ips == "127.0.0.1,::1"
+    assert settings.cors_origins == ()
 
 
 def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,6 +54,10 @@ def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("PUBLIC_URL", "seatwise.example.com"),
         ("PORT", "70000"),
         ("LOG_LEVEL", "chatty"),
+        ("AUTH_FAILURES_PER_MINUTE", "-1"),
+        ("CORS_ALLOWED_ORIGINS", "admin.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://admin.example.com/"),
+        ("CORS_ALLOWED_ORIGINS", "https://a.example, ftp://b.example"),
     ],
 )
 def test_a_bad_value_fails_with_a_message_naming_the_variable(
@@ -54,3 +69,9 @@ def test_a_bad_value_fails_with_a_message_naming_the_variable(
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert str(raised.value).startswith(f"invalid setting {variable}: ")
+
+
+def test_cors_allowed_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", " https://admin.example.com, http://localhost:5173,")
+    settings = load_settings()
+    assert settings.cors_origins == ("https://admin.example.com", "http://localhost:5173")

@@ -100,10 +100,17 @@ class ApiServer:
         await asyncio.wait_for(self.task, timeout=15)
 
 
-async def start_api_server(app: Any) -> ApiServer:
+async def start_api_server(app: Any, **options: Any) -> ApiServer:
+    """`options` go to uvicorn.Config (e.g. `forwarded_allow_ips`)."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
