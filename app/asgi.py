@@ -15,10 +15,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from app.cors import AllowedOriginsCORS
-from app.graphiql import STATIC_DIR, favicon
+from app.graphiql import STATIC_DIR, StaticAssets, favicon
 from app.graphql_http import GraphQLEndpoint
 from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
@@ -86,7 +85,7 @@ def create_app(
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", StaticAssets(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -6,12 +6,16 @@ field above it sets the Authorization header of every tab (seatwise-graphiql.js)
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from os import PathLike
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from infra.settings import ROOT
 
@@ -204,3 +208,19 @@ def graphiql_html(style_nonce: str) -> str:
 </body>
 </html>
 """
+
+
+class StaticAssets(StaticFiles):
+    """The explorer's own assets. Served with `nosniff`, so a browser never runs one of them
+    as another type than the one it is served as."""
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

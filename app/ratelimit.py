@@ -1,4 +1,4 @@
-"""Rate limiting (DESIGN.md 3: "per-token rate limiting with a clear `THROTTLED` error"),
+"""Rate limiting (the API promises "per-token rate limiting with a clear `THROTTLED` error"),
 shared by every API process through Redis. Two budgets:
 
 - requests of an authenticated caller, keyed by the principal (`principal.key`), not by

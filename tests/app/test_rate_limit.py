@@ -1,4 +1,4 @@
-"""Rate limiting over real HTTP and a real Redis (DESIGN.md 3: THROTTLED): a budget per
+"""Rate limiting over real HTTP and a real Redis: a budget per
 authenticated caller, and a budget of failed authentications per client address. The app
 reads a clock the tests move, so no test waits for a minute to pass."""
 

@@ -1,4 +1,4 @@
-"""`python -m app jobs run NAME`: jobs run by hand (DESIGN 4), as people run them: in a
+"""`python -m app jobs run NAME`: jobs run by hand, as people run them: in a
 subprocess from the repository root, on the test database and the test Redis."""
 
 from __future__ import annotations
