@@ -121,9 +121,18 @@ def path_for(channel: Channel) -> UpgradePath:
     return UpgradePath.SELF_SERVICE if channel is Channel.ONLINE else UpgradePath.PARTNER_REQUEST
 
 
+# Licenses identified by a serial number (named-user subscriptions have none).
+SERIAL_LICENSES = frozenset({LicenseModel.STANDALONE, LicenseModel.NETWORK})
+
+
 def serial_number_update_required(facts: SubscriptionFacts) -> bool:
+    """A new serial number only for an individual product (not a suite or a collection) of
+    release 2019 or earlier licensed by serial number (stand-alone or network): the help
+    page's "produit autonome" is an individual product, and network licenses of those
+    years had serial numbers too."""
     return (
-        facts.license_model is LicenseModel.STANDALONE
+        facts.product.kind is ProductKind.PRODUCT
+        and facts.license_model in SERIAL_LICENSES
         and facts.release_year is not None
         and facts.release_year <= LAST_RELEASE_YEAR_WITH_NEW_SERIAL
     )

@@ -97,13 +97,16 @@ def test_a_reseller_upgrade_is_a_partner_request_and_needs_a_reinstall() -> None
     [
         (LicenseModel.STANDALONE, 2019, True),
         (LicenseModel.STANDALONE, 2018, True),
+        (LicenseModel.NETWORK, 2019, True),
+        (LicenseModel.NETWORK, 2017, True),
         (LicenseModel.STANDALONE, 2020, False),
+        (LicenseModel.NETWORK, 2020, False),
         (LicenseModel.STANDALONE, 2021, False),
         (LicenseModel.NAMED_USER, 2019, False),
         (LicenseModel.STANDALONE, None, False),
     ],
 )
-def test_a_new_serial_number_only_for_standalone_2019_or_earlier(
+def test_a_new_serial_number_only_for_serial_licenses_of_2019_or_earlier(
     license_model: LicenseModel, year: int | None, required: bool
 ) -> None:
     facts = replace(FULL_PRODUCT, license_model=license_model, release_year=year)
@@ -123,7 +126,8 @@ def test_an_expired_suite_may_migrate_and_needs_a_reinstall() -> None:
     [option] = product_upgrade_options(SUITE, actor_is_admin=True, now=NOW, grace=GracePolicy())
     assert option.eligible is True
     assert option.reinstall_required is True
-    assert option.serial_number_update_required is True
+    # A suite is not an individual product: its serial number stays, whatever its year.
+    assert option.serial_number_update_required is False
 
 
 def test_an_online_active_suite_migration_needs_no_reinstall() -> None:
