@@ -53,6 +53,7 @@ def create_app(
             yield
         finally:
             await app.state.redis.aclose()
+            await endpoint.close()
             if manage_database:
                 await close_db()
 

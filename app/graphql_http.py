@@ -32,7 +32,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, GraphQLError
@@ -51,8 +51,10 @@ from app.ratelimit import RateDecision
 from app.wiring import grace_policy
 from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
+from models import OutboxMessage
 from schema.context import build_context
 from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from workers.enqueue import enqueue_after_commit, queue_client
 
 logger = logging.getLogger("seatwise.graphql")
 
@@ -88,10 +90,20 @@ class GraphQLEndpoint:
         self.schema = schema
         self.settings = settings
         self.grace = grace_policy(settings)
+        # Connects on first use, and again after Redis comes back.
+        self.queue = queue_client(settings)
         # Seconds since the epoch, read once per request: the rate-limit windows, the
         # token expiry and the request's context all use that one instant (and tests
         # move it instead of waiting for a minute to pass).
         self.clock = clock
+
+    async def hand_over(self, messages: Sequence[OutboxMessage]) -> object:
+        """Outbox rows of a committed mutation, to the queue now rather than at the next
+        relay (best effort: when Redis is down they wait for the worker's relay)."""
+        return await enqueue_after_commit(self.queue, messages)
+
+    async def close(self) -> None:
+        await self.queue.aclose()
 
     async def handle(self, request: Request) -> Response:
         client_id = request.headers.get("x-request-id", "")
@@ -165,7 +177,11 @@ class GraphQLEndpoint:
             response.headers.update(decision.headers())
             return response
         context = await build_context(
-            principal, request_id, now=dt.datetime.fromtimestamp(now, dt.UTC), grace=self.grace
+            principal,
+            request_id,
+            now=dt.datetime.fromtimestamp(now, dt.UTC),
+            grace=self.grace,
+            hand_over=self.hand_over,
         )
         allowed = (
             {OperationType.QUERY}

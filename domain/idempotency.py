@@ -3,8 +3,9 @@ does nothing again; the same key with another input is refused.
 
 The key row is written first, inside the command's own transaction: a concurrent twin
 with the same key waits on the key's unique index until the first commits, then finds
-the row and replays it. A refused command rolls back, key included, so fixing the input
-and sending the same key again is allowed (a refusal changed nothing to replay).
+the row and replays it. A refused command (a DomainError) and a dry run roll back, key
+included, so fixing the input and sending the same key again is allowed (nothing was done
+that a replay could repeat).
 """
 
 from __future__ import annotations
@@ -37,14 +38,15 @@ def request_hash(operation: str, request: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command answers: `response` is JSON (kept for replays); `refused` rolls the
-    transaction back."""
+    """What a command answers: `response` is JSON (kept for replays). `commit=False` (a dry
+    run) rolls everything back, the key included: nothing was done, so nothing replays.
+    A refusal is a DomainError raised by the command, which rolls back the same way."""
 
     response: dict[str, Any]
-    refused: bool = False
+    commit: bool = True
 
 
-class _Refused(Exception):
+class _RollBack(Exception):
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
 
@@ -77,13 +79,13 @@ async def run(
                     principal=principal, key=key, operation=operation, request_hash=digest
                 )
             outcome = await command()
-            if outcome.refused:
-                raise _Refused(outcome)
+            if not outcome.commit:
+                raise _RollBack(outcome)
             if key is not None:
                 row.response = outcome.response
                 await row.save(update_fields=["response"])
-    except _Refused as refused:
-        return refused.outcome, False
+    except _RollBack as rolled_back:
+        return rolled_back.outcome, False
     except (IntegrityError, TransactionManagementError):
         if key is None:
             raise

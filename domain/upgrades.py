@@ -162,6 +162,13 @@ def refusal_for(
             f"{facts.product.name} cannot be upgraded that way: the catalog offers no such "
             "upgrade.",
         )
+    # An open trade-in first: it is what put the subscription in grace, and the more
+    # useful answer ("finish or cancel it") for a subscription in one.
+    if facts.has_open_trade_in:
+        return Refusal(
+            ErrorCode.TRADE_IN_ALREADY_OPEN,
+            "The subscription is already in a trade-in: finish or cancel it first.",
+        )
     usable = facts.status is SubscriptionStatus.ACTIVE or (
         kind is UpgradeKind.SUITE_TO_COLLECTION and facts.status is SubscriptionStatus.EXPIRED
     )
@@ -170,11 +177,6 @@ def refusal_for(
             ErrorCode.SUBSCRIPTION_NOT_ACTIVE,
             f"The subscription is {facts.status.value.lower().replace('_', ' ')}: only active "
             "subscriptions (and expired suites) can be upgraded.",
-        )
-    if facts.has_open_trade_in:
-        return Refusal(
-            ErrorCode.TRADE_IN_ALREADY_OPEN,
-            "The subscription is already in a trade-in: finish or cancel it first.",
         )
     return None
 

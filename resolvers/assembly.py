@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers.roots import Query
+from resolvers.roots import Mutation, Query
 from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from schema.types.account import Account
 from schema.types.assignment import SeatAssignment
@@ -46,7 +46,7 @@ def build_schema(
     )
 
 
-schema = build_schema(types=NODE_TYPES)
+schema = build_schema(mutation=Mutation, types=NODE_TYPES)
 
 
 def schema_sdl() -> str:

@@ -6,10 +6,16 @@ import strawberry
 
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
+from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
 
 
 @strawberry.type(name="Query", description="Everything a caller can read.")
 class Query(ViewerQueries, NodeQueries, AccountQueries, CatalogQueries):
+    pass
+
+
+@strawberry.type(name="Mutation", description="Everything a caller can change.")
+class Mutation(SubscriptionUpgradeMutation):
     pass

@@ -7,16 +7,21 @@ built by the app from its settings, so nothing below the app reads settings itse
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from domain.access import ReadScope, read_scope
 from domain.principals import Principal
 from domain.upgrades import GracePolicy
+from models import OutboxMessage
 from schema.loaders.registry import Loaders
 
 if TYPE_CHECKING:
     from strawberry.types import Info as StrawberryInfo
+
+
+HandOver = Callable[[Sequence[OutboxMessage]], Awaitable[object]]
 
 
 @dataclass
@@ -28,10 +33,23 @@ class Context:
     now: dt.datetime
     grace: GracePolicy
     loaders: Loaders = field(repr=False)
+    # Hands outbox rows to the queue once their transaction committed (best effort: the
+    # worker's relay picks up whatever it could not hand over). Built by the app.
+    hand_over: HandOver = field(repr=False)
+
+
+async def _keep_for_the_relay(messages: Sequence[OutboxMessage]) -> object:
+    """Without a queue client the rows stay PENDING: the worker's relay hands them over."""
+    return None
 
 
 async def build_context(
-    principal: Principal, request_id: str, *, now: dt.datetime, grace: GracePolicy
+    principal: Principal,
+    request_id: str,
+    *,
+    now: dt.datetime,
+    grace: GracePolicy,
+    hand_over: HandOver | None = None,
 ) -> Context:
     scope = await read_scope(principal)
     return Context(
@@ -41,6 +59,7 @@ async def build_context(
         now=now,
         grace=grace,
         loaders=Loaders(scope),
+        hand_over=hand_over or _keep_for_the_relay,
     )
 
 

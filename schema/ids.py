@@ -1,33 +1,6 @@
-"""Global IDs: opaque strings that name a type and a row, never a sequential integer.
+"""Global IDs in the GraphQL layer: the encoding lives in domain.global_ids (emails name
+objects by the same IDs the API shows)."""
 
-`base64url("<Type>:<uuid>")` without padding. Clients must treat them as opaque; the
-server checks the type on the way back in, so an ID of one type never loads another.
-"""
+from domain.global_ids import from_global_id, key_of, to_global_id
 
-from __future__ import annotations
-
-import base64
-import binascii
-from uuid import UUID
-
-
-def to_global_id(type_name: str, key: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
-
-
-def from_global_id(value: str) -> tuple[str, UUID] | None:
-    """(type name, key), or None for anything that is not one of our IDs."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        type_name, _, key = raw.partition(":")
-        return type_name, UUID(key)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
-def key_of(value: str, type_name: str) -> UUID | None:
-    """The row key of a global ID of `type_name`; None for other types or garbage."""
-    decoded = from_global_id(value)
-    if decoded is None or decoded[0] != type_name:
-        return None
-    return decoded[1]
+__all__ = ["from_global_id", "key_of", "to_global_id"]

@@ -1,0 +1,2 @@
+"""What every mutation shares: user errors with a code enum per mutation, and the payload
+conventions (the changed objects plus `userErrors`)."""

@@ -1,0 +1,41 @@
+"""User errors: business refusals in a mutation's payload (`userErrors`), each with a code
+from the mutation's own enum (so a client switches over exactly the codes it can get), a
+message for people and the path of the input field at fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import enum_value
+
+from domain.errors import ErrorCode
+
+# What each code means, once for every mutation that can answer it.
+CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
+    ErrorCode.NOT_FOUND: "No such object, or not one you may act on (the same answer).",
+    ErrorCode.INVALID_INPUT: "An input value is malformed or out of bounds.",
+    ErrorCode.NOT_ACCOUNT_ADMIN: "Only an admin of the account may do this.",
+    ErrorCode.NOT_AN_UPGRADE: "The catalog offers no such upgrade for this product.",
+    ErrorCode.SUBSCRIPTION_NOT_ACTIVE: "The subscription is not active (nor an expired suite).",
+    ErrorCode.TRADE_IN_ALREADY_OPEN: "The subscription is already in an open trade-in.",
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used for another request.",
+}
+
+
+@strawberry.interface(
+    name="UserError",
+    description="A refusal the user can act on: nothing was changed. Each mutation has its "
+    "own error type with a `code` enum.",
+)
+class UserError:
+    message: str = strawberry.field(description="What went wrong, for people.")
+    field: list[str] | None = strawberry.field(
+        description='Path of the input field at fault (e.g. ["input", "targetProductId"]), '
+        "when one is."
+    )
+
+
+def code(value: ErrorCode) -> Any:
+    """An enum value of a mutation's error-code enum, with the code's description."""
+    return enum_value(value.value, description=CODE_DESCRIPTIONS[value])
