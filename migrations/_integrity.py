@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
-from tortoise.migrations.operations import TortoiseOperation
+from tortoise.migrations.operations import AlterField, TortoiseOperation
 
 
 class EnforceConstraints(TortoiseOperation):
@@ -65,13 +65,103 @@ class EnforceConstraints(TortoiseOperation):
         return None
 
 
-async def _rebuild_sqlite_table_with_checks(
-    editor: Any, table: str, checks: list[CheckConstraint]
-) -> None:
+class AlterEnumField(AlterField):
+    """A CharEnumField whose enum gained a value: the column itself is unchanged (same type
+    and length), so only the migration state changes. Tortoise's AlterField would rebuild
+    a SQLite table and lose its indexes; the CHECK of the values is `ReplaceCheck`'s job."""
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return None
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        return None
+
+
+class ReplaceCheck(TortoiseOperation):
+    """Replace a CHECK constraint of an existing table by a new one of the same name (an
+    enum gained a value). Tortoise's own Remove/AddConstraint would rebuild a SQLite table
+    without its indexes; this keeps them."""
+
+    def __init__(self, model_name: str, constraint: CheckConstraint) -> None:
+        self.model_name = model_name
+        self.constraint = constraint
+
+    def describe(self) -> str:
+        return f"Replace the check {self.constraint.name} of {self.model_name}"
+
+    def state_forward(self, app_label: str, state: Any) -> None:
+        model_state = self.get_model_state(state, app_label, self.model_name)
+        kept = [
+            c
+            for c in model_state.options.get("constraints", [])
+            if getattr(c, "name", None) != self.constraint.name
+        ]
+        model_state.options["constraints"] = [*kept, self.constraint]
+        state.reload_model(app_label, self.model_name)
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if not state_editor:
+            return
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        table = model._meta.db_table
+        name, check = self.constraint.name, self.constraint.check
+        if state_editor.DIALECT == "sqlite":
+            create_sql = await _create_sql(state_editor, table)
+            await _rebuild_sqlite_table(
+                state_editor, table, _without_check(create_sql, name), [self.constraint]
+            )
+        else:
+            await state_editor._run_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+            await state_editor._run_sql(
+                f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" CHECK ({check})'
+            )
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        raise NotImplementedError("a replaced check is not put back")
+
+
+def _without_check(create_sql: str, name: str) -> str:
+    """`create_sql` without the clause `, CONSTRAINT "name" CHECK (...)` (balanced
+    parentheses), as EnforceConstraints wrote it."""
+    marker = f'CONSTRAINT "{name}" CHECK ('
+    start = create_sql.index(marker)
+    depth, position = 0, start + len(marker) - 1
+    while True:
+        depth += {"(": 1, ")": -1}.get(create_sql[position], 0)
+        if depth == 0:
+            break
+        position += 1
+    before = create_sql[:start].rstrip()
+    if before.endswith(","):
+        before = before[:-1]
+    return before + create_sql[position + 1 :]
+
+
+async def _create_sql(editor: Any, table: str) -> str:
     _, rows = await editor.client.execute_query(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
     )
-    create_sql = rows[0]["sql"]
+    return str(rows[0]["sql"])
+
+
+async def _rebuild_sqlite_table_with_checks(
+    editor: Any, table: str, checks: list[CheckConstraint]
+) -> None:
+    await _rebuild_sqlite_table(editor, table, await _create_sql(editor, table), checks)
+
+
+async def _rebuild_sqlite_table(
+    editor: Any, table: str, create_sql: str, checks: list[CheckConstraint]
+) -> None:
+    """Rebuild `table` from `create_sql` with `checks` appended, keeping rows and indexes."""
     _, index_rows = await editor.client.execute_query(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
         [table],

@@ -6,7 +6,15 @@ model is re-exported here.
 
 from models.accounts import Account, Membership, User
 from models.bookkeeping import AuditEvent, IdempotencyKey
-from models.catalog import CollectionItem, Plan, PlanFeature, Product, SuiteMigration
+from models.catalog import (
+    CollectionItem,
+    Plan,
+    PlanFeature,
+    PlanMove,
+    Product,
+    SuiteItem,
+    SuiteMigration,
+)
 from models.contracts import Contract, ProductSubscription, SeatAssignment
 from models.outbox import OutboxMessage
 from models.partners import Partner
@@ -31,9 +39,11 @@ __all__ = [
     "Plan",
     "PlanChange",
     "PlanFeature",
+    "PlanMove",
     "Product",
     "ProductSubscription",
     "SeatAssignment",
+    "SuiteItem",
     "SuiteMigration",
     "SupportCase",
     "TradeIn",

@@ -88,6 +88,25 @@ class SuiteMigration(Entity):
         )
 
 
+class SuiteItem(Entity):
+    """A product a retired suite contained (so a migration knows what is new to its users)."""
+
+    suite: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="suite_items", on_delete=fields.CASCADE, db_index=True
+    )
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "seatwise.Product", related_name="contained_in", on_delete=fields.RESTRICT, db_index=True
+    )
+
+    suite_id: UUID
+    product_id: UUID
+
+    class Meta:
+        table = "suite_item"
+        unique_together = (("suite", "product"),)
+        constraints = (CheckConstraint(check="suite_id <> product_id", name="suite_item_not_self"),)
+
+
 class Plan(Entity):
     code = fields.CharField(max_length=40, unique=True)
     name = fields.CharField(max_length=100)
@@ -122,4 +141,26 @@ class PlanFeature(Entity):
             CheckConstraint(
                 check=f"kind IN ({sql_in(FeatureKind)})", name="plan_feature_kind_known"
             ),
+        )
+
+
+class PlanMove(Entity):
+    """A plan a contract on `from_plan` may move to (data/plans.yaml): the plan change
+    offers exactly these, never "the next rank"."""
+
+    from_plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "seatwise.Plan", related_name="moves", on_delete=fields.CASCADE, db_index=True
+    )
+    to_plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "seatwise.Plan", related_name="moves_in", on_delete=fields.CASCADE, db_index=True
+    )
+
+    from_plan_id: UUID
+    to_plan_id: UUID
+
+    class Meta:
+        table = "plan_move"
+        unique_together = (("from_plan", "to_plan"),)
+        constraints = (
+            CheckConstraint(check="from_plan_id <> to_plan_id", name="plan_move_changes_plan"),
         )

@@ -72,6 +72,8 @@ class TradeInStatus(enum.StrEnum):
     IN_GRACE = "IN_GRACE"
     COMPLETED = "COMPLETED"
     DECLINED = "DECLINED"
+    # Withdrawn by an admin while it waited for the partner.
+    CANCELLED = "CANCELLED"
 
 
 class OutboxKind(enum.StrEnum):

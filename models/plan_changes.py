@@ -25,7 +25,7 @@ class PlanChange(Entity):
     to_plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
         "seatwise.Plan", related_name=False, on_delete=fields.RESTRICT
     )
-    # AWAITING_PARTNER, COMPLETED or DECLINED (a plan change has no grace period).
+    # AWAITING_PARTNER, COMPLETED, DECLINED or CANCELLED (a plan change has no grace period).
     status = fields.CharEnumField(TradeInStatus, max_length=20)
     requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "seatwise.User", related_name=False, null=True, on_delete=fields.SET_NULL
@@ -50,7 +50,7 @@ class PlanChange(Entity):
         table = "plan_change"
         constraints = (
             CheckConstraint(
-                check="status IN ('AWAITING_PARTNER','COMPLETED','DECLINED')",
+                check="status IN ('AWAITING_PARTNER','COMPLETED','DECLINED','CANCELLED')",
                 name="plan_change_status_known",
             ),
             CheckConstraint(check="from_plan_id <> to_plan_id", name="plan_change_changes_plan"),

@@ -22,9 +22,18 @@ from models import (
     Product,
     ProductSubscription,
     SeatAssignment,
+    TradeIn,
     User,
 )
-from models.enums import Channel, LicenseModel, Role, SubscriptionStatus, UnassignReason
+from models.enums import (
+    Channel,
+    LicenseModel,
+    Role,
+    SubscriptionStatus,
+    TradeInStatus,
+    UnassignReason,
+)
+from tests.support import factories
 
 
 def _declared_constraints() -> dict[str, set[str]]:
@@ -58,7 +67,11 @@ async def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "twice.sqlite3") as conn:
         applied = conn.execute("SELECT app, name FROM tortoise_migrations").fetchall()
-    assert applied == [("seatwise", "0001_initial")]
+    # Then each migration of the folder was applied once
+    folder = Path(__file__).resolve().parents[2] / "migrations"
+    written = sorted(p.stem for p in folder.glob("0*.py"))
+    assert written[:2] == ["0001_initial", "0002_suites_plan_moves_cancelled"]
+    assert applied == [("seatwise", name) for name in written]
 
 
 async def _sqlite_constraint_names() -> dict[str, set[str]]:
@@ -184,3 +197,13 @@ async def test_sqlite_enforces_the_rules(db: str) -> None:
 @pytest.mark.postgres
 async def test_postgres_enforces_the_rules(pg_empty_db: str) -> None:
     await _check_rules_are_enforced()
+
+
+async def test_a_cancelled_request_is_a_known_status_and_a_made_up_one_is_not(db: str) -> None:
+    # Given a subscription (the 0002 migration replaced the status check of trade-ins)
+    source = await factories.subscription(await factories.contract(await factories.account()))
+    # When a withdrawn request is stored, it is; a status the model does not know is refused
+    await factories.trade_in(source, "PDMCOL", status=TradeInStatus.CANCELLED)
+    assert await TradeIn.filter(status=TradeInStatus.CANCELLED).count() == 1
+    with pytest.raises(IntegrityError):
+        await TradeIn._meta.db.execute_query("UPDATE trade_in SET status = 'LOST'")
