@@ -114,9 +114,9 @@ async def test_statement_count_is_constant_on_postgres(pg_empty_api: httpx.Async
     assert counts[0] == counts[1]
 
 
-async def test_cursors_are_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
+async def test_cursors_are_checked_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
     # Given every list of Acme on PostgreSQL (where a wrong type in a comparison fails)
-    lists = await Lists.open(pg_api)
+    lists = await Lists.open(pg_empty_api)
     # Then tampered cursors and cursors of other lists are refused on each
     for name in LISTS:
         await assert_tampered_cursors_are_refused(lists, name)
