@@ -135,7 +135,7 @@ async def test_cursors_are_checked_on_postgres(pg_empty_api: httpx.AsyncClient) 
     }
 
 
-async def test_free_text_is_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
-    await assert_long_text_is_refused_without_echo(pg_api)
-    await assert_control_characters_are_refused(pg_api)
-    await assert_like_wildcards_match_literally(pg_api)
+async def test_free_text_is_checked_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
+    await assert_long_text_is_refused_without_echo(pg_empty_api)
+    await assert_control_characters_are_refused(pg_empty_api)
+    await assert_like_wildcards_match_literally(pg_empty_api)
