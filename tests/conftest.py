@@ -84,7 +84,7 @@ async def db(
         # database and its API the other.
         pytest.fail(
             "a test uses `db` (build rows with tests/support/factories.py, serve them with "
-            "`empty_api`) or `demo_db` (`api`, the demo data set), never both"
+            "`empty_api`) or `demo_db` (`demo_api`, the demo data set), never both"
         )
     url = sqlite_copy(empty_template, tmp_path)
     await _open(url)
@@ -101,11 +101,6 @@ async def demo_db(demo_template: Path, tmp_path: Path) -> AsyncIterator[str]:
     await Tortoise.close_connections()
 
 
-@pytest.fixture
-def settings(demo_db: str, redis_server: RedisServer) -> Settings:
-    return make_settings(demo_db, redis_url=redis_server.url)
-
-
 @asynccontextmanager
 async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app served by uvicorn on a free port, and a client for it."""
@@ -116,9 +111,10 @@ async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app served by uvicorn over HTTP, on the demo database."""
-    async with _served(settings) as client:
+async def demo_api(demo_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app served by uvicorn over HTTP, on the `demo_db` database (the demo data
+    set): for the tests of the demo data itself, such as the README's examples."""
+    async with _served(make_settings(demo_db, redis_url=redis_server.url)) as client:
         yield client
 
 
@@ -151,20 +147,14 @@ def pg_cluster() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_cluster: PostgresCluster) -> str:
-    return _pg_template(pg_cluster, "seatwise_template", demo=True)
-
-
-@pytest.fixture(scope="session")
 def pg_empty_template(pg_cluster: PostgresCluster) -> str:
-    return _pg_template(pg_cluster, "seatwise_empty_template", demo=False)
-
-
-def _pg_template(pg_cluster: PostgresCluster, name: str, *, demo: bool) -> str:
+    """A PostgreSQL database migrated once, with the catalog and plans: the template of
+    `pg_empty_db`."""
     import asyncio
 
+    name = "seatwise_empty_template"
     pg_cluster.create_database(name)
-    asyncio.run(build_template(pg_cluster.database_url(name), demo=demo))
+    asyncio.run(build_template(pg_cluster.database_url(name), demo=False))
     return name
 
 
@@ -193,25 +183,10 @@ async def _pg_copy(pg_cluster: PostgresCluster, template: str) -> str:
 
 
 @pytest.fixture
-async def pg_db(pg_cluster: PostgresCluster, pg_template: str) -> AsyncIterator[str]:
-    """A fresh migrated PostgreSQL database holding the demo data set."""
-    yield await _pg_copy(pg_cluster, pg_template)
-    await Tortoise.close_connections()
-
-
-@pytest.fixture
 async def pg_empty_db(pg_cluster: PostgresCluster, pg_empty_template: str) -> AsyncIterator[str]:
     """A fresh migrated PostgreSQL database (catalog and plans loaded, no demo data)."""
     yield await _pg_copy(pg_cluster, pg_empty_template)
     await Tortoise.close_connections()
-
-
-@pytest.fixture
-async def pg_api(pg_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app over HTTP on a PostgreSQL database holding the demo data set."""
-    settings = make_settings(pg_db, redis_url=redis_server.url)
-    async with _served(settings) as client:
-        yield client
 
 
 @pytest.fixture

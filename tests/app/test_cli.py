@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from models.enums import Role
+from tests.support import factories
 from tests.support.databases import sqlite_copy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +34,24 @@ def run_cli(*args: str, database_url: str | None = None) -> subprocess.Completed
 
 @pytest.fixture
 def demo_url(demo_template: Path, tmp_path: Path) -> str:
+    """A database holding the demo data set (for `seed demo`, which must find it there)."""
     return sqlite_copy(demo_template, tmp_path)
+
+
+@pytest.fixture
+async def principals_url(db: str) -> str:
+    """The `db` database with Alice Martin in Acme Engineering and the partner NORTHWIND:
+    who the token commands are run for. Returns its URL."""
+    acme = await factories.account(name="Acme Engineering")
+    alice = await factories.user(email="alice.martin@acme.example", name="Alice Martin")
+    await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    await factories.partner(code="NORTHWIND")
+    return db
+
+
+async def run_cli_on(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`run_cli` off the event loop (the test's database stays open in it)."""
+    return await asyncio.to_thread(run_cli, *args, database_url=database_url)
 
 
 @pytest.mark.parametrize(
@@ -75,23 +95,26 @@ def test_wrong_arguments_give_one_line_and_exit_2(args: list[str], error: str) -
     assert result.stderr.rstrip().endswith("(see --help)")
 
 
-def test_token_create_prints_the_token_once(demo_url: str) -> None:
-    result = run_cli(
+async def test_token_create_prints_the_token_once(principals_url: str) -> None:
+    # When a token is made for Alice in Acme
+    result = await run_cli_on(
+        principals_url,
         "token",
         "create",
         "--email",
         "alice.martin@acme.example",
         "--account",
         "Acme Engineering",
-        database_url=demo_url,
     )
+    # Then it is printed, once, and nothing else
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("sw_") == 1
     assert len(result.stdout.split()) == 1
 
 
-def test_token_create_for_a_partner(demo_url: str) -> None:
-    result = run_cli("token", "create", "--partner", "NORTHWIND", database_url=demo_url)
+async def test_token_create_for_a_partner(principals_url: str) -> None:
+    # When a token is made for the partner NORTHWIND, then it is printed
+    result = await run_cli_on(principals_url, "token", "create", "--partner", "NORTHWIND")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("sw_")
 
@@ -122,10 +145,12 @@ def test_token_create_for_a_partner(demo_url: str) -> None:
         ),
     ],
 )
-def test_token_create_refusals_are_one_line(
-    demo_url: str, args: list[str], code: int, error: str
+async def test_token_create_refusals_are_one_line(
+    principals_url: str, args: list[str], code: int, error: str
 ) -> None:
-    result = run_cli("token", "create", *args, database_url=demo_url)
+    # When a token is asked for someone unknown, or with the wrong options
+    result = await run_cli_on(principals_url, "token", "create", *args)
+    # Then the answer is one line on stderr, and the exit code says which
     assert (result.returncode, result.stdout, result.stderr.strip()) == (code, "", error)
 
 

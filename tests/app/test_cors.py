@@ -10,8 +10,9 @@ import pytest
 
 from app.asgi import create_app
 from infra.settings import Settings
+from tests.support import factories
 from tests.support.services import start_api_server
-from tests.support.tokens import bearer, member_token
+from tests.support.tokens import bearer
 
 ADMIN_APP = "https://admin.example.com"
 OTHER = "https://evil.example"
@@ -38,10 +39,10 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def cors_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def cors_api(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API allowing the admin app's origin and one more."""
     update = {"cors_allowed_origins": f"{ADMIN_APP}, https://other-app.example.com"}
-    async for client in _client(settings.model_copy(update=update)):
+    async for client in _client(settings_empty.model_copy(update=update)):
         yield client
 
 
@@ -77,10 +78,10 @@ async def test_a_preflight_from_another_origin_gets_no_cors_header(
 
 
 async def test_the_answer_to_an_allowed_origin_can_be_read_by_its_page(
-    cors_api: httpx.AsyncClient,
+    cors_api: httpx.AsyncClient, admin: factories.Team
 ) -> None:
     # Given Alice's token, used by the admin app
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
+    token = admin.admin_token
     # When the app posts a query
     response = await cors_api.post(
         "/graphql", json=QUERY, headers={"Origin": ADMIN_APP, **bearer(token)}
@@ -105,19 +106,21 @@ async def test_a_refusal_to_an_allowed_origin_can_be_read_by_its_page(
 
 
 async def test_the_answer_to_another_origin_has_no_cors_header(
-    cors_api: httpx.AsyncClient,
+    cors_api: httpx.AsyncClient, admin: factories.Team
 ) -> None:
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
+    # When a page of another origin posts a query with Alice's token
     response = await cors_api.post(
-        "/graphql", json=QUERY, headers={"Origin": OTHER, **bearer(token)}
+        "/graphql", json=QUERY, headers={"Origin": OTHER, **bearer(admin.admin_token)}
     )
     # The request is served (CORS is the browser's to enforce), but no page may read it
     assert response.status_code == 200
     assert cors_headers(response) == {}
 
 
-async def test_no_origin_is_allowed_by_default(api: httpx.AsyncClient) -> None:
-    preflight_response = await api.options("/graphql", headers=preflight(ADMIN_APP))
-    post = await api.post("/graphql", json=QUERY, headers={"Origin": ADMIN_APP})
+async def test_no_origin_is_allowed_by_default(empty_api: httpx.AsyncClient) -> None:
+    # Given the default app (no CORS_ALLOWED_ORIGINS)
+    # When the admin app's browser asks, and posts, then nothing allows it
+    preflight_response = await empty_api.options("/graphql", headers=preflight(ADMIN_APP))
+    post = await empty_api.post("/graphql", json=QUERY, headers={"Origin": ADMIN_APP})
     assert (preflight_response.status_code, cors_headers(preflight_response)) == (405, {})
     assert (post.status_code, cors_headers(post)) == (401, {})

@@ -26,7 +26,7 @@ def test_the_readme_shows_every_graphiql_example() -> None:
         assert json.dumps(example.query) in page
 
 
-async def test_every_example_runs_on_the_demo_data(api: httpx.AsyncClient) -> None:
+async def test_every_example_runs_on_the_demo_data(demo_api: httpx.AsyncClient) -> None:
     # Given the demo admin and real ids in place of the placeholders
     token = await member_token("alice.martin@acme.example", "Acme Engineering")
     variables = {
@@ -36,7 +36,9 @@ async def test_every_example_runs_on_the_demo_data(api: httpx.AsyncClient) -> No
     results = []
     for example in EXAMPLES:
         wanted = json.loads(example.variables) if example.variables else {}
-        results.append(await data(api, token, example.query, **{k: variables[k] for k in wanted}))
+        results.append(
+            await data(demo_api, token, example.query, **{k: variables[k] for k in wanted})
+        )
     # Then each answers without errors, and the contract example lists its users
     assert results[0]["viewer"]["user"]["name"] == "Alice Martin"
     assert len(results[1]["viewer"]["memberships"][0]["account"]["contracts"]["edges"]) == 3

@@ -30,10 +30,10 @@ def _style_nonce(page: str) -> str:
 
 
 async def test_the_page_forbids_foreign_code_framing_sniffing_and_referrers(
-    api: httpx.AsyncClient,
+    empty_api: httpx.AsyncClient,
 ) -> None:
     # When a browser opens /graphql
-    response = await api.get("/graphql", headers=HTML)
+    response = await empty_api.get("/graphql", headers=HTML)
     # Then the CSP allows only the app's own files (and GraphiQL's data: fonts and images),
     # with no inline script and no eval, and styles injected at run time need the nonce
     assert response.status_code == 200
@@ -55,10 +55,10 @@ async def test_the_page_forbids_foreign_code_framing_sniffing_and_referrers(
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-async def test_every_page_gets_a_new_style_nonce(api: httpx.AsyncClient) -> None:
+async def test_every_page_gets_a_new_style_nonce(empty_api: httpx.AsyncClient) -> None:
     # When the page is loaded twice
-    first = await api.get("/graphql", headers=HTML)
-    second = await api.get("/graphql", headers=HTML)
+    first = await empty_api.get("/graphql", headers=HTML)
+    second = await empty_api.get("/graphql", headers=HTML)
     # Then each response has its own nonce, the same in its CSP and in its page
     nonces = [_style_nonce(first.text), _style_nonce(second.text)]
     assert nonces[0] != nonces[1]
@@ -67,9 +67,9 @@ async def test_every_page_gets_a_new_style_nonce(api: httpx.AsyncClient) -> None
         assert len(nonce) >= 22  # 16 random bytes
 
 
-async def test_the_page_has_no_inline_script(api: httpx.AsyncClient) -> None:
+async def test_the_page_has_no_inline_script(empty_api: httpx.AsyncClient) -> None:
     # When a browser opens /graphql
-    page = (await api.get("/graphql", headers=HTML)).text
+    page = (await empty_api.get("/graphql", headers=HTML)).text
     # Then every <script> is a same-origin file, except the examples' JSON data block
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.DOTALL)
     assert [(attributes.split('"')[1], body == "") for attributes, body in scripts] == [
@@ -83,11 +83,11 @@ async def test_the_page_has_no_inline_script(api: httpx.AsyncClient) -> None:
     assert "<style" not in page
 
 
-async def test_the_favicon_is_served_and_linked(api: httpx.AsyncClient) -> None:
+async def test_the_favicon_is_served_and_linked(empty_api: httpx.AsyncClient) -> None:
     # When a browser asks for the favicon, at the classic path and at the linked one
-    page = (await api.get("/graphql", headers=HTML)).text
-    classic = await api.get("/favicon.ico")
-    linked = await api.get("/static/graphiql/favicon.svg")
+    page = (await empty_api.get("/graphql", headers=HTML)).text
+    classic = await empty_api.get("/favicon.ico")
+    linked = await empty_api.get("/static/graphiql/favicon.svg")
     # Then both answer the app's SVG, and the page links it
     svg = (STATIC_DIR / "graphiql" / "favicon.svg").read_bytes()
     for response in (classic, linked):
@@ -98,10 +98,10 @@ async def test_the_favicon_is_served_and_linked(api: httpx.AsyncClient) -> None:
     assert '<link rel="icon" type="image/svg+xml" href="/static/graphiql/favicon.svg">' in page
 
 
-async def test_one_token_field_serves_every_tab(api: httpx.AsyncClient) -> None:
+async def test_one_token_field_serves_every_tab(empty_api: httpx.AsyncClient) -> None:
     # When a browser opens /graphql
-    page = (await api.get("/graphql", headers=HTML)).text
-    script = await api.get("/static/graphiql/seatwise-graphiql.js")
+    page = (await empty_api.get("/graphql", headers=HTML)).text
+    script = await empty_api.get("/static/graphiql/seatwise-graphiql.js")
     # Then the page has a token field above GraphiQL and runs the script that reads it
     assert page.index('<input id="token" type="password"') < page.index('<div id="graphiql">')
     assert script.status_code == 200
@@ -118,10 +118,10 @@ async def test_one_token_field_serves_every_tab(api: httpx.AsyncClient) -> None:
 
 
 async def test_the_tabs_are_the_readme_examples_without_per_tab_headers(
-    api: httpx.AsyncClient,
+    empty_api: httpx.AsyncClient,
 ) -> None:
     # When a browser opens /graphql
-    page = (await api.get("/graphql", headers=HTML)).text
+    page = (await empty_api.get("/graphql", headers=HTML)).text
     # Then its tabs are the README's examples, in order, with no headers of their own (so
     # no placeholder Authorization shadows the token field)
     match = re.search(

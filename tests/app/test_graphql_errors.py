@@ -16,8 +16,9 @@ from app.asgi import create_app
 from infra.settings import Settings
 from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
 from tests.app.things_schema import CALLS
+from tests.support import factories
 from tests.support.services import start_api_server
-from tests.support.tokens import bearer, member_token
+from tests.support.tokens import bearer
 
 
 def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -80,7 +81,7 @@ async def test_an_unusable_request_id_is_replaced(things_api: httpx.AsyncClient,
 
 
 async def test_every_response_carries_the_request_id(
-    things_api: httpx.AsyncClient, api: httpx.AsyncClient
+    things_api: httpx.AsyncClient, empty_api: httpx.AsyncClient
 ) -> None:
     # Success, refusal before execution, and a failed authentication
     responses = [
@@ -90,7 +91,9 @@ async def test_every_response_carries_the_request_id(
         await things_api.post(
             "/graphql", json={"query": "{ nope }"}, headers={"X-Request-Id": "b"}
         ),
-        await api.post("/graphql", json={"query": "{ hello }"}, headers={"X-Request-Id": "c"}),
+        await empty_api.post(
+            "/graphql", json={"query": "{ hello }"}, headers={"X-Request-Id": "c"}
+        ),
     ]
     assert [r.headers["x-request-id"] for r in responses] == ["a", "b", "c"]
     assert responses[2].json()["errors"][0]["extensions"] == {
@@ -189,7 +192,7 @@ class BuggyQuery:
 
 
 async def test_a_bug_before_execution_is_500_masked_and_logged_once(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+    settings_empty: Settings, admin: factories.Team, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a schema (same class and extensions as ours) whose scalar parser is broken
     scalar = strawberry.scalar(name="Buggy", parse_value=_buggy_parse, serialize=str)
@@ -198,11 +201,13 @@ async def test_a_bug_before_execution_is_500_masked_and_logged_once(
         config=StrawberryConfig(scalar_map={BuggyValue: scalar}),
         extensions=SCHEMA_EXTENSIONS,
     )
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    server = await start_api_server(create_app(settings, schema=schema, manage_database=False))
+    app = create_app(settings_empty, schema=schema, manage_database=False)
+    server = await start_api_server(app)
     # When a request makes it parse a variable
     try:
-        async with httpx.AsyncClient(base_url=server.url, headers=bearer(token)) as client:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=bearer(admin.admin_token)
+        ) as client:
             response = await client.post(
                 "/graphql",
                 json={"query": "query($v: Buggy!) { echo(value: $v) }", "variables": {"v": "x"}},

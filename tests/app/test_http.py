@@ -9,25 +9,26 @@ import pytest
 
 from app.asgi import create_app
 from app.graphiql import STATIC_DIR
-from models import Account, Membership, Partner
+from models.enums import Role
 from schema.ids import to_global_id
 from tests.conftest import make_settings
+from tests.support import factories
 from tests.support.services import start_api_server
-from tests.support.tokens import bearer, member_token, partner_token
+from tests.support.tokens import bearer
 
 VIEWER = """{ viewer { user { name email }
                        partner { id name }
                        memberships { id role account { id name } } } }"""
 
 
-async def test_healthz_answers_while_the_process_lives(api: httpx.AsyncClient) -> None:
-    response = await api.get("/healthz")
+async def test_healthz_answers_while_the_process_lives(empty_api: httpx.AsyncClient) -> None:
+    response = await empty_api.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-async def test_readyz_is_unavailable_without_redis(demo_db: str) -> None:
+async def test_readyz_is_unavailable_without_redis(db: str) -> None:
     # Given an app whose Redis URL points at a closed port
-    settings = make_settings(demo_db, redis_url="redis://127.0.0.1:1/0")
+    settings = make_settings(db, redis_url="redis://127.0.0.1:1/0")
     server = await start_api_server(create_app(settings, manage_database=False))
     try:
         async with httpx.AsyncClient(base_url=server.url) as client:
@@ -42,13 +43,14 @@ async def test_readyz_is_unavailable_without_redis(demo_db: str) -> None:
     }
 
 
-async def test_viewer_returns_the_admin_and_their_account(api: httpx.AsyncClient) -> None:
-    # Given a token for Alice in Acme
-    token = await member_token("alice.martin@acme.example", "Acme Engineering")
-    acme = await Account.get(name="Acme Engineering")
-    membership = await Membership.get(account_id=acme.id, user__email="alice.martin@acme.example")
+async def test_viewer_returns_the_admin_and_their_account(empty_api: httpx.AsyncClient) -> None:
+    # Given Alice, primary admin of Acme, and a token for her in Acme
+    acme = await factories.account(name="Acme Engineering")
+    alice = await factories.user(email="alice.martin@acme.example", name="Alice Martin")
+    membership = await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    token = await factories.token(acme, alice)
     # When she asks who she is
-    response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    response = await empty_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
     # Then she gets herself and her account with her role
     assert response.status_code == 200
     assert response.json() == {
@@ -73,23 +75,31 @@ async def test_viewer_returns_the_admin_and_their_account(api: httpx.AsyncClient
     assert str(acme.id) not in to_global_id("Account", acme.id)
 
 
-async def test_viewer_over_get_works_for_queries(api: httpx.AsyncClient) -> None:
-    token = await partner_token("NORTHWIND")
-    response = await api.get(
+async def test_viewer_over_get_works_for_queries(empty_api: httpx.AsyncClient) -> None:
+    # Given a partner token of Northwind
+    northwind = await factories.partner(code="NORTHWIND", name="Northwind CAD Solutions")
+    token = await factories.partner_token(northwind)
+    # When it asks who it is over GET, then it is told
+    response = await empty_api.get(
         "/graphql", params={"query": "{ viewer { partner { name } } }"}, headers=bearer(token)
     )
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": {"partner": {"name": "Northwind CAD Solutions"}}}}
 
 
-async def test_viewer_returns_the_partner_for_a_partner_token(api: httpx.AsyncClient) -> None:
-    token = await partner_token("NORTHWIND")
-    northwind = await Partner.get(code="NORTHWIND")
-    response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+async def test_viewer_returns_the_partner_for_a_partner_token(
+    empty_api: httpx.AsyncClient,
+) -> None:
+    # Given a partner token of Northwind
+    northwind = await factories.partner(code="NORTHWIND", name="Northwind CAD Solutions")
+    token = await factories.partner_token(northwind)
+    # When it asks who it is
+    response = await empty_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    # Then it is the partner, with no user and no membership
     viewer = response.json()["data"]["viewer"]
     assert viewer["user"] is None
     assert viewer["memberships"] == []
-    assert viewer["partner"]["name"] == northwind.name
+    assert viewer["partner"]["name"] == "Northwind CAD Solutions"
 
 
 @pytest.mark.parametrize(
@@ -105,9 +115,9 @@ async def test_viewer_returns_the_partner_for_a_partner_token(api: httpx.AsyncCl
     ],
 )
 async def test_no_token_or_a_bad_token_is_unauthenticated_not_a_crash(
-    api: httpx.AsyncClient, headers: dict[str, str], message: str
+    empty_api: httpx.AsyncClient, headers: dict[str, str], message: str
 ) -> None:
-    response = await api.post("/graphql", json={"query": VIEWER}, headers=headers)
+    response = await empty_api.post("/graphql", json={"query": VIEWER}, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="seatwise"'
     errors = response.json()["errors"]
@@ -117,9 +127,9 @@ async def test_no_token_or_a_bad_token_is_unauthenticated_not_a_crash(
     assert "data" not in response.json()
 
 
-async def test_graphiql_page_loads_its_assets_from_the_app(api: httpx.AsyncClient) -> None:
+async def test_graphiql_page_loads_its_assets_from_the_app(empty_api: httpx.AsyncClient) -> None:
     # When a browser opens /graphql
-    page = await api.get("/graphql", headers={"Accept": "text/html"})
+    page = await empty_api.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     # Then every script and stylesheet is served by the app itself, none from a CDN
@@ -134,7 +144,7 @@ async def test_graphiql_page_loads_its_assets_from_the_app(api: httpx.AsyncClien
         "/static/graphiql/seatwise-graphiql.js",
     ]
     for asset in assets:
-        response = await api.get(asset)
+        response = await empty_api.get(asset)
         assert response.status_code == 200
         assert response.content == (STATIC_DIR / asset.removeprefix("/static/")).read_bytes()
     assert "unpkg.com" not in page.text

@@ -27,10 +27,11 @@ from starlette.routing import Route
 
 from app.asgi import create_app
 from infra.net import free_port
-from models import Account, Membership, User
+from models import Account, User
 from models.enums import Role
 from schema.ids import to_global_id
 from tests.conftest import make_settings
+from tests.support import factories
 from tests.support.services import ApiServer, RedisServer, start_api_server
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256-and-for-hs512-as-well-0123"
@@ -88,10 +89,30 @@ async def serve(settings_overrides: dict[str, Any], database_url: str, redis_url
     return await start_api_server(create_app(settings, manage_database=False))
 
 
+@dataclass(frozen=True)
+class World:
+    alice: User
+    acme: Account
+    globex: Account
+
+
 @pytest.fixture
-async def hs_api(demo_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with a shared HS256 secret and an issuer to check."""
-    server = await serve({"jwt_secret": SECRET, "jwt_issuer": ISSUER}, demo_db, redis_server.url)
+async def world(db: str) -> World:
+    """Alice (ALICE), primary admin of Acme Engineering; and Globex Studio, an account she is
+    not in."""
+    acme = await factories.account(name="Acme Engineering")
+    alice = await factories.user(email=ALICE, name="Alice Martin")
+    await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    globex = await factories.account(name="Globex Studio")
+    return World(alice=alice, acme=acme, globex=globex)
+
+
+@pytest.fixture
+async def hs_api(
+    db: str, world: World, redis_server: RedisServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with a shared HS256 secret and an issuer to check; Alice exists."""
+    server = await serve({"jwt_secret": SECRET, "jwt_issuer": ISSUER}, db, redis_server.url)
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
         yield client
     await server.stop()
@@ -100,11 +121,11 @@ async def hs_api(demo_db: str, redis_server: RedisServer) -> AsyncIterator[httpx
 # HS256 ----------------------------------------------------------------------------------
 
 
-async def test_a_jwt_carries_every_membership_of_its_user(hs_api: httpx.AsyncClient) -> None:
+async def test_a_jwt_carries_every_membership_of_its_user(
+    hs_api: httpx.AsyncClient, world: World
+) -> None:
     # Given Alice, primary admin of Acme, is also a user in Globex
-    alice = await User.get(email=ALICE)
-    globex = await Account.get(name="Globex Studio")
-    await Membership.create(account=globex, user=alice, role=Role.USER)
+    await factories.member(world.globex, world.alice, role=Role.USER)
     # When she signs in with a JWT that names no account
     token = jwt.encode(claims(), SECRET, algorithm="HS256")
     response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
@@ -124,12 +145,11 @@ async def test_a_jwt_carries_every_membership_of_its_user(hs_api: httpx.AsyncCli
 
 
 async def test_the_account_claim_narrows_the_session_to_one_account(
-    hs_api: httpx.AsyncClient,
+    hs_api: httpx.AsyncClient, world: World
 ) -> None:
     # Given Alice belongs to Acme and Globex
-    alice = await User.get(email=ALICE)
-    globex = await Account.get(name="Globex Studio")
-    await Membership.create(account=globex, user=alice, role=Role.USER)
+    globex = world.globex
+    await factories.member(globex, world.alice, role=Role.USER)
     # When her token names Globex
     token = jwt.encode(claims(account=str(globex.id)), SECRET, algorithm="HS256")
     response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
@@ -147,16 +167,17 @@ async def test_the_account_claim_narrows_the_session_to_one_account(
 async def test_the_email_claim_is_matched_without_regard_to_case(
     hs_api: httpx.AsyncClient,
 ) -> None:
+    # When Alice's email is spelled with capitals in her token, then she is signed in
     token = jwt.encode(claims(email="Alice.Martin@ACME.example"), SECRET, algorithm="HS256")
     response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
     assert response.json()["data"]["viewer"]["user"] == {"email": ALICE}
 
 
 async def test_an_account_claim_for_an_account_the_user_is_not_in_is_refused(
-    hs_api: httpx.AsyncClient,
+    hs_api: httpx.AsyncClient, world: World
 ) -> None:
     # Given Alice is not a member of Globex
-    globex = await Account.get(name="Globex Studio")
+    globex = world.globex
     # When her token names Globex
     token = jwt.encode(claims(account=str(globex.id)), SECRET, algorithm="HS256")
     response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
@@ -199,11 +220,12 @@ async def test_a_bad_jwt_is_unauthenticated_never_a_crash(
 
 
 async def test_jwts_are_refused_when_no_secret_or_key_set_is_configured(
-    api: httpx.AsyncClient,
+    empty_api: httpx.AsyncClient, world: World
 ) -> None:
-    # Given the default app (no JWT_SECRET, no JWT_JWKS_URL)
+    # Given the default app (no JWT_SECRET, no JWT_JWKS_URL), and a token for Alice
     token = jwt.encode(claims(), SECRET, algorithm="HS256")
-    response = await api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
+    # When she uses it, then she is refused
+    response = await empty_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))
     assert refused(response) == REFUSED
 
 
@@ -263,10 +285,11 @@ async def idp(signing_keys: SigningKeys) -> AsyncIterator[IdentityProvider]:
 
 @pytest.fixture
 async def jwks_api(
-    demo_db: str, redis_server: RedisServer, idp: IdentityProvider
+    db: str, world: World, redis_server: RedisServer, idp: IdentityProvider
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The API trusting the keys the identity provider publishes (no shared secret)."""
-    server = await serve({"jwt_jwks_url": idp.url}, demo_db, redis_server.url)
+    """The API trusting the keys the identity provider publishes (no shared secret); Alice
+    exists."""
+    server = await serve({"jwt_jwks_url": idp.url}, db, redis_server.url)
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
         yield client
     await server.stop()
@@ -332,11 +355,11 @@ async def test_an_hmac_token_keyed_with_the_public_key_is_refused(
 
 
 async def test_an_unreachable_identity_provider_is_unauthenticated_not_a_crash(
-    demo_db: str, redis_server: RedisServer, signing_keys: SigningKeys
+    db: str, world: World, redis_server: RedisServer, signing_keys: SigningKeys
 ) -> None:
-    # Given a JWKS URL where nothing listens
+    # Given a JWKS URL where nothing listens, and Alice's token signed by a published key
     url = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"
-    server = await serve({"jwt_jwks_url": url}, demo_db, redis_server.url)
+    server = await serve({"jwt_jwks_url": url}, db, redis_server.url)
     token = jwt.encode(
         claims(iss=None), signing_keys.rsa, algorithm="RS256", headers={"kid": "rsa-1"}
     )
@@ -373,10 +396,10 @@ async def test_fetching_the_key_set_does_not_block_other_requests(
 
 
 async def test_the_account_claim_may_be_the_global_id_the_api_shows(
-    hs_api: httpx.AsyncClient,
+    hs_api: httpx.AsyncClient, world: World
 ) -> None:
     # Given Alice and the global ID of Acme as a single-page app reads it from the API
-    acme = await Account.get(name="Acme Engineering")
+    acme = world.acme
     token = jwt.encode(claims(account=to_global_id("Account", acme.id)), SECRET, algorithm="HS256")
     # When she signs in with it
     response = await hs_api.post("/graphql", json={"query": VIEWER}, headers=bearer(token))

@@ -17,12 +17,12 @@ from app.asgi import create_app
 from app.ratelimit import WINDOW_SECONDS, address_key
 from infra.net import free_port
 from infra.settings import Settings
+from tests.support import factories
 from tests.support.graphql import counting_sql
 from tests.support.services import start_api_server
-from tests.support.tokens import bearer, member_token, partner_token
+from tests.support.tokens import bearer
 
 QUERY = {"query": "{ viewer { user { name } } }"}
-ALICE = ("alice.martin@acme.example", "Acme Engineering")
 
 
 class FakeClock:
@@ -36,8 +36,9 @@ class FakeClock:
         self.now += seconds
 
 
-# Every test gets windows of its own, hours from now: the tests share one Redis, the same
-# demo users and the address 127.0.0.1, and the counters are kept per window.
+# Every test gets windows of its own, hours from now: the tests share one Redis and the
+# address 127.0.0.1, and the counters are kept per window. (Callers are built per test,
+# so their budgets could not meet anyway; the address budget could.)
 _windows = itertools.count(start=math.floor(time.time() / WINDOW_SECONDS) + 600, step=10)
 
 
@@ -57,10 +58,10 @@ async def _client(
 
 
 @pytest.fixture
-async def limited(settings: Settings, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+async def limited(settings_empty: Settings, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
     """3 requests a minute per caller, 3 failed authentications a minute per address."""
     update = {"rate_limit_per_minute": 3, "auth_failures_per_minute": 3}
-    async for client in _client(settings.model_copy(update=update), clock):
+    async for client in _client(settings_empty.model_copy(update=update), clock):
         yield client
 
 
@@ -75,10 +76,10 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
 
 
 async def test_a_caller_over_its_limit_is_throttled_with_a_retry_time(
-    limited: httpx.AsyncClient,
+    limited: httpx.AsyncClient, admin: factories.Team
 ) -> None:
     # Given a caller allowed 3 requests a minute
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     # When it sends 4
     answers = [await limited.post("/graphql", json=QUERY, headers=bearer(token)) for _ in range(4)]
     # Then 3 are served, counting down, and the 4th is refused with THROTTLED
@@ -94,10 +95,10 @@ async def test_a_caller_over_its_limit_is_throttled_with_a_retry_time(
 
 
 async def test_the_next_window_restores_the_budget(
-    limited: httpx.AsyncClient, clock: FakeClock
+    limited: httpx.AsyncClient, clock: FakeClock, admin: factories.Team
 ) -> None:
     # Given a caller refused for the rest of the minute
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     for _ in range(4):
         await limited.post("/graphql", json=QUERY, headers=bearer(token))
     clock.advance(58)
@@ -111,9 +112,11 @@ async def test_the_next_window_restores_the_budget(
     assert response.headers["X-RateLimit-Remaining"] == "2"
 
 
-async def test_spellings_of_one_token_share_one_budget(limited: httpx.AsyncClient) -> None:
+async def test_spellings_of_one_token_share_one_budget(
+    limited: httpx.AsyncClient, admin: factories.Team
+) -> None:
     # Given one token written four ways (the scheme is case-insensitive; extra spaces)
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     spellings = [f"Bearer {token}", f"bearer {token}", f"BEARER {token}", f"Bearer   {token}"]
     # When each is sent once
     answers = [
@@ -124,27 +127,36 @@ async def test_spellings_of_one_token_share_one_budget(limited: httpx.AsyncClien
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
 
 
-async def test_every_token_of_a_user_shares_one_budget(limited: httpx.AsyncClient) -> None:
+async def test_every_token_of_a_user_shares_one_budget(
+    limited: httpx.AsyncClient, admin: factories.Team
+) -> None:
     # Given four tokens made for Alice
-    tokens = [await member_token(*ALICE) for _ in range(4)]
+    tokens = [await factories.token(admin.account, admin.admin) for _ in range(4)]
     # When each is used once
     answers = [await limited.post("/graphql", json=QUERY, headers=bearer(t)) for t in tokens]
     # Then the budget is Alice's, not each token's
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
 
 
-async def test_another_caller_has_its_own_budget(limited: httpx.AsyncClient) -> None:
-    busy = await member_token(*ALICE)
+async def test_another_caller_has_its_own_budget(
+    limited: httpx.AsyncClient, admin: factories.Team
+) -> None:
+    # Given Alice over her budget, and Bruno, another member of her account
     for _ in range(4):
-        await limited.post("/graphql", json=QUERY, headers=bearer(busy))
-    other = await member_token("bruno.leclerc@acme.example", "Acme Engineering")
+        await limited.post("/graphql", json=QUERY, headers=bearer(admin.admin_token))
+    bruno = await factories.user(name="Bruno Leclerc")
+    await factories.member(admin.account, bruno)
+    other = await factories.token(admin.account, bruno)
+    # When Bruno sends a request, then he is served
     response = await limited.post("/graphql", json=QUERY, headers=bearer(other))
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": {"user": {"name": "Bruno Leclerc"}}}}
 
 
 async def test_a_partner_over_its_limit_is_named_a_partner(limited: httpx.AsyncClient) -> None:
-    token = await partner_token("NORTHWIND")
+    # Given a partner allowed 3 requests a minute
+    token = await factories.partner_token(await factories.partner())
+    # When it sends 4, then the 4th is refused, naming a partner
     answers = [await limited.post("/graphql", json=QUERY, headers=bearer(token)) for _ in range(4)]
     assert error_of(answers[3]) == (
         429,
@@ -163,7 +175,7 @@ FAILURES = [
 
 
 async def test_failed_authentications_are_throttled_per_address_before_any_lookup(
-    limited: httpx.AsyncClient,
+    limited: httpx.AsyncClient, admin: factories.Team
 ) -> None:
     # Given an address that sent no token, a malformed header and a forged token
     answers = [await limited.post("/graphql", json=QUERY, headers=h) for h in FAILURES]
@@ -181,12 +193,12 @@ async def test_failed_authentications_are_throttled_per_address_before_any_looku
     assert statements == []
     # and a valid token from that address waits too: the address is all that is known
     # before the lookup
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     assert (await limited.post("/graphql", json=QUERY, headers=bearer(token))).status_code == 429
 
 
 async def test_the_next_window_restores_the_failure_budget(
-    limited: httpx.AsyncClient, clock: FakeClock
+    limited: httpx.AsyncClient, clock: FakeClock, admin: factories.Team
 ) -> None:
     # Given an address refused after 3 bad tokens
     for _ in range(4):
@@ -194,16 +206,16 @@ async def test_the_next_window_restores_the_failure_budget(
     assert last.status_code == 429
     # When the next minute starts, then it is answered again
     clock.advance(59)
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     assert (await limited.post("/graphql", json=QUERY, headers=bearer(token))).status_code == 200
     assert (await limited.post("/graphql", json=QUERY)).status_code == 401
 
 
 async def test_a_valid_token_spends_nothing_of_the_failure_budget(
-    limited: httpx.AsyncClient,
+    limited: httpx.AsyncClient, admin: factories.Team
 ) -> None:
     # Given an address whose caller is served (and then throttled as a caller)
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     for _ in range(5):
         await limited.post("/graphql", json=QUERY, headers=bearer(token))
     # Then its failure budget is whole: three failures are still answered 401
@@ -226,12 +238,12 @@ async def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
 
 
 async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
-    settings: Settings, clock: FakeClock
+    settings_empty: Settings, clock: FakeClock
 ) -> None:
     # Given a server that trusts only a proxy at 192.0.2.1 (the tests connect from 127.0.0.1)
     update = {"auth_failures_per_minute": 3}
     server = await start_api_server(
-        create_app(settings.model_copy(update=update), manage_database=False, clock=clock),
+        create_app(settings_empty.model_copy(update=update), manage_database=False, clock=clock),
         forwarded_allow_ips="192.0.2.1",
     )
     try:
@@ -250,10 +262,12 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
 
 
 async def test_a_failure_budget_of_0_turns_the_address_limit_off(
-    settings: Settings, clock: FakeClock
+    settings_empty: Settings, clock: FakeClock
 ) -> None:
+    # Given no budget of failed authentications
     update = {"auth_failures_per_minute": 0}
-    async for client in _client(settings.model_copy(update=update), clock):
+    async for client in _client(settings_empty.model_copy(update=update), clock):
+        # When an address fails 5 times, then each answer is 401, never 429
         answers = [await client.post("/graphql", json=QUERY) for _ in range(5)]
         assert [a.status_code for a in answers] == [401] * 5
 
@@ -279,17 +293,17 @@ def test_an_ipv6_client_is_counted_by_its_64_bit_network(host: str | None, key: 
 
 
 async def test_without_redis_requests_are_served_unlimited(
-    settings: Settings, clock: FakeClock
+    settings_empty: Settings, clock: FakeClock, admin: factories.Team
 ) -> None:
     # Given an API whose Redis is unreachable, and limits of 1
-    cut_off = settings.model_copy(
+    cut_off = settings_empty.model_copy(
         update={
             "rate_limit_per_minute": 1,
             "auth_failures_per_minute": 1,
             "redis_url": f"redis://127.0.0.1:{free_port()}/0",
         }
     )
-    token = await member_token(*ALICE)
+    token = admin.admin_token
     async for client in _client(cut_off, clock):
         # When it gets three requests, and three bad ones, then all are answered (the
         # limit protects capacity; a queue outage must not take the read API down)

@@ -27,9 +27,9 @@ from workers.main import build_worker
 
 
 @pytest.fixture
-async def clean_queue(settings: Settings) -> None:
+async def clean_queue(settings_empty: Settings) -> None:
     """No health record left in the shared Redis by an earlier test."""
-    queue = await open_queue(settings)
+    queue = await open_queue(settings_empty)
     try:
         await queue.delete(HEALTH_CHECK_KEY)
     finally:
@@ -64,12 +64,12 @@ async def running_worker(settings: Settings, **overrides: Any) -> AsyncIterator[
 
 
 async def test_readyz_is_ready_while_a_worker_reports(
-    api: httpx.AsyncClient, settings: Settings, clean_queue: None
+    empty_api: httpx.AsyncClient, settings_empty: Settings, clean_queue: None
 ) -> None:
     # Given a running worker
-    async with running_worker(settings):
+    async with running_worker(settings_empty):
         # When the probe asks
-        response = await api.get("/readyz")
+        response = await empty_api.get("/readyz")
     # Then database, Redis and worker are all there
     assert response.status_code == 200
     assert response.json() == {
@@ -79,11 +79,11 @@ async def test_readyz_is_ready_while_a_worker_reports(
 
 
 async def test_readyz_is_unavailable_without_a_worker(
-    api: httpx.AsyncClient, clean_queue: None
+    empty_api: httpx.AsyncClient, clean_queue: None
 ) -> None:
     # Given no worker running
     # When the probe asks
-    response = await api.get("/readyz")
+    response = await empty_api.get("/readyz")
     # Then it says the worker is missing
     assert response.status_code == 503
     assert response.json() == {
@@ -93,11 +93,11 @@ async def test_readyz_is_unavailable_without_a_worker(
 
 
 async def test_readyz_notices_a_worker_that_went_silent(
-    api: httpx.AsyncClient, settings: Settings, clean_queue: None
+    empty_api: httpx.AsyncClient, settings_empty: Settings, clean_queue: None
 ) -> None:
     # Given a worker that reports every second and the API ready
     worker = build_worker(
-        settings,
+        settings_empty,
         manage_database=False,
         handle_signals=False,
         cron_jobs=[],
@@ -107,7 +107,7 @@ async def test_readyz_notices_a_worker_that_went_silent(
     running = asyncio.create_task(worker.async_run())
     try:
         deadline = time.monotonic() + 5
-        while (await api.get("/readyz")).status_code != 200:
+        while (await empty_api.get("/readyz")).status_code != 200:
             assert time.monotonic() < deadline, "never ready"
             await asyncio.sleep(0.02)
         # When the worker stops without a word (as when it is killed: no shutdown)
@@ -116,7 +116,7 @@ async def test_readyz_notices_a_worker_that_went_silent(
             await running
         silent_at = time.monotonic()
         # Then the probe reports it once its last record expired (interval + 1 s)
-        while (response := await api.get("/readyz")).status_code == 200:
+        while (response := await empty_api.get("/readyz")).status_code == 200:
             assert time.monotonic() - silent_at < 5, "the silent worker still counts"
             await asyncio.sleep(0.05)
     finally:
@@ -138,9 +138,9 @@ def silent_redis() -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
 
 
-async def test_readyz_answers_quickly_when_redis_hangs(demo_db: str, silent_redis: str) -> None:
+async def test_readyz_answers_quickly_when_redis_hangs(db: str, silent_redis: str) -> None:
     # Given an app whose Redis accepts connections but never answers
-    settings = make_settings(demo_db, redis_url=silent_redis)
+    settings = make_settings(db, redis_url=silent_redis)
     server = await start_api_server(create_app(settings, manage_database=False))
     try:
         # (A probe that hung on Redis would outlive this client's patience.)

@@ -11,20 +11,19 @@ from typing import Any
 
 import httpx
 
-from models import Account, Membership, ProductSubscription, User
-from models.enums import TradeInStatus
+from models import Account
+from models.enums import Channel, Role, TradeInStatus
 from schema.ids import to_global_id
 from schema.pagination import MAX_CURSOR_LENGTH
 from tests.support import factories
 from tests.support.graphql import data, gql
-from tests.support.tokens import member_token
 
 PAGE = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor }"
 ARGS = "$a: ID!, $first: Int, $after: String, $last: Int, $before: String"
 PAGING = "first: $first, after: $after, last: $last, before: $before"
 
 # Each paged list of the API, with the path from `data` to its connection. Assignments are
-# those of Acme's oldest subscription (Alice, Farid and Grace on AutoCAD).
+# those of Acme's oldest subscription (Alice, Chloé and David on AutoCAD, see Lists.open).
 LISTS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "users": (
         f"query({ARGS}) {{ account(id: $a) {{ users({PAGING}) {{ {PAGE} }} }} }}",
@@ -70,26 +69,51 @@ def unb64(cursor: str) -> tuple[str, str, str]:
 
 
 class Lists:
-    """Alice's view of Acme (with two trade-ins, so that every list has two pages)."""
+    """Alice's view of Acme, built so that every list has two pages."""
 
-    def __init__(self, api: httpx.AsyncClient, token: str, account: str) -> None:
+    def __init__(self, api: httpx.AsyncClient, token: str, acme: Account) -> None:
         self.api = api
         self.token = token
-        self.account = account
+        self.acme = acme
+        self.account = to_global_id("Account", acme.id)
 
     @classmethod
     async def open(cls, api: httpx.AsyncClient) -> Lists:
-        source = await ProductSubscription.get(contract__number="110000002", product__code="RVTLT")
+        """Acme: Alice Martin (primary admin), Bruno Leclerc (no seat), Chloé Dubois, David
+        Nguyen and Emma Schmidt; an online contract with an AutoCAD subscription (seats for
+        Alice, Chloé and David), and a reseller contract with a Revit LT subscription (seats
+        for David and Emma) and two declined trade-ins of it. Products: the real catalog."""
+        acme = await factories.account(name="Acme Engineering")
+        people = {
+            name: await factories.user(name=name)
+            for name in (
+                "Alice Martin",
+                "Bruno Leclerc",
+                "Chloé Dubois",
+                "David Nguyen",
+                "Emma Schmidt",
+            )
+        }
+        for name, person in people.items():
+            role = Role.PRIMARY_ADMIN if name == "Alice Martin" else Role.USER
+            await factories.member(acme, person, role=role)
+        online = await factories.contract(acme)
+        resold = await factories.contract(acme, channel=Channel.RESELLER)
+        autocad = await factories.subscription(online, "ACD")
+        for name in ("Alice Martin", "Chloé Dubois", "David Nguyen"):
+            await factories.assign(autocad, people[name])
+        revit_lt = await factories.subscription(resold, "RVTLT")
+        for name in ("David Nguyen", "Emma Schmidt"):
+            await factories.assign(revit_lt, people[name])
         for day in (1, 2):
             await factories.trade_in(
-                source,
+                revit_lt,
                 "RVT",
                 status=TradeInStatus.DECLINED,
                 created_at=dt.datetime(2026, 11, day, 12, 0, tzinfo=dt.UTC),
             )
-        token = await member_token("alice.martin@acme.example", "Acme Engineering")
-        account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
-        return cls(api, token, account)
+        token = await factories.token(acme, people["Alice Martin"])
+        return cls(api, token, acme)
 
     async def body(self, name: str, **args: Any) -> dict[str, Any]:
         return await gql(self.api, self.token, LISTS[name][0], a=self.account, **args)
@@ -218,49 +242,43 @@ async def assert_cursors_of_other_lists_are_refused(lists: Lists) -> None:
         assert await lists.errors(name, first=1, after=cursors[name]) == [], name
 
 
-async def test_tampered_user_cursors_are_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "users")
+async def test_tampered_user_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "users")
 
 
-async def test_tampered_contract_cursors_are_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "contracts")
+async def test_tampered_contract_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "contracts")
 
 
-async def test_tampered_subscription_cursors_are_refused(
-    api: httpx.AsyncClient, demo_db: str
-) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "subscriptions")
+async def test_tampered_subscription_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "subscriptions")
 
 
-async def test_tampered_trade_in_cursors_are_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "tradeIns")
+async def test_tampered_trade_in_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "tradeIns")
 
 
-async def test_tampered_assignment_cursors_are_refused(
-    api: httpx.AsyncClient, demo_db: str
-) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "assignments")
+async def test_tampered_assignment_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "assignments")
 
 
-async def test_tampered_product_cursors_are_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_tampered_cursors_are_refused(await Lists.open(api), "products")
+async def test_tampered_product_cursors_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_tampered_cursors_are_refused(await Lists.open(empty_api), "products")
 
 
-async def test_a_cursor_of_another_list_is_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_cursors_of_other_lists_are_refused(await Lists.open(api))
+async def test_a_cursor_of_another_list_is_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_cursors_of_other_lists_are_refused(await Lists.open(empty_api))
 
 
-async def test_a_cursor_stays_valid_under_another_filter(
-    api: httpx.AsyncClient, demo_db: str
-) -> None:
+async def test_a_cursor_stays_valid_under_another_filter(empty_api: httpx.AsyncClient) -> None:
     # Given a cursor of all users (on Alice Martin, the first by name)
-    lists = await Lists.open(api)
+    lists = await Lists.open(empty_api)
     cursor = await lists.first_cursor("users")
     query = """query($a: ID!, $after: String, $filter: UserFilter) { account(id: $a) {
         users(first: 2, after: $after, filter: $filter) { edges { node { name } } } } }"""
     # When it is passed to the users who have a seat
     result = await data(
-        api, lists.token, query, a=lists.account, after=cursor, filter={"assigned": True}
+        empty_api, lists.token, query, a=lists.account, after=cursor, filter={"assigned": True}
     )
     # Then the page starts after Alice among those users (Bruno has no seat)
     names = [e["node"]["name"] for e in result["account"]["users"]["edges"]]
@@ -268,14 +286,12 @@ async def test_a_cursor_stays_valid_under_another_filter(
 
 
 async def test_the_longest_cursor_the_server_writes_is_accepted(
-    api: httpx.AsyncClient, demo_db: str
+    empty_api: httpx.AsyncClient,
 ) -> None:
     # Given a member whose 200-character name needs a 6-byte JSON escape per character,
     # sorting before everyone else
-    lists = await Lists.open(api)
-    account = await Account.get(name="Acme Engineering")
-    user = await User.create(email="escaped@acme.example", name="\x01" * 200)
-    await Membership.create(account_id=account.id, user_id=user.id)
+    lists = await Lists.open(empty_api)
+    await factories.member(lists.acme, await factories.user(name="\x01" * 200))
     # When the first page ends on them
     page = await lists.page("users", first=1)
     cursor = page["edges"][0]["cursor"]
@@ -283,7 +299,7 @@ async def test_the_longest_cursor_the_server_writes_is_accepted(
     # Then their cursor pages on, to Alice
     assert await lists.errors("users", first=1, after=cursor) == []
     names = await data(
-        api,
+        empty_api,
         lists.token,
         "query($a: ID!, $after: String) { account(id: $a) {"
         " users(first: 1, after: $after) { edges { node { name } } } } }",

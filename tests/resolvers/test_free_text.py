@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 
-from models import Account, Membership, User
+from models import Account
 from schema.ids import to_global_id
 from schema.limits.numbers import MAX_TEXT_LENGTH
+from tests.support import factories
 from tests.support.graphql import data
-from tests.support.tokens import bearer, member_token
+from tests.support.tokens import bearer
 
 USERS = """query($a: ID!, $filter: UserFilter) { account(id: $a) {
   users(first: 50, filter: $filter) { edges { node { name } } } } }"""
@@ -41,16 +42,18 @@ async def refusals(api: httpx.AsyncClient, token: str, query: str, **variables: 
 
 
 class Acme:
-    def __init__(self, api: httpx.AsyncClient, token: str, account: str) -> None:
+    """Acme Engineering and its primary admin, Alice Martin, calling the API."""
+
+    def __init__(self, api: httpx.AsyncClient, token: str, model: Account) -> None:
         self.api = api
         self.token = token
-        self.account = account
+        self.model = model
+        self.account = to_global_id("Account", model.id)
 
     @classmethod
     async def open(cls, api: httpx.AsyncClient) -> Acme:
-        token = await member_token("alice.martin@acme.example", "Acme Engineering")
-        account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
-        return cls(api, token, account)
+        team = await factories.team(name="Acme Engineering", admin_name="Alice Martin")
+        return cls(api, team.admin_token, team.account)
 
     async def names(self, search: str) -> list[str]:
         result = await data(self.api, self.token, USERS, a=self.account, filter={"search": search})
@@ -111,15 +114,8 @@ async def assert_control_characters_are_refused(api: httpx.AsyncClient) -> None:
 async def assert_like_wildcards_match_literally(api: httpx.AsyncClient) -> None:
     # Given members whose names hold LIKE's wildcards and escape character
     acme = await Acme.open(api)
-    account = await Account.get(name="Acme Engineering")
-    for email, name in (
-        ("pat.sure@acme.example", "Pat 100% Sure"),
-        ("una.score@acme.example", "Una_Score"),
-        ("una.space@acme.example", "Una Space"),
-        ("bo.slash@acme.example", "Bo\\Slash"),
-    ):
-        user = await User.create(email=email, name=name)
-        await Membership.create(account_id=account.id, user_id=user.id)
+    for name in ("Pat 100% Sure", "Una_Score", "Una Space", "Bo\\Slash"):
+        await factories.member(acme.model, await factories.user(name=name))
     # When they are searched for by those characters
     # Then each matches itself only (`%` is not "anything", `_` not "any character")
     assert await acme.names("%") == ["Pat 100% Sure"]
@@ -131,28 +127,28 @@ async def assert_like_wildcards_match_literally(api: httpx.AsyncClient) -> None:
     assert await acme.names("\\%") == []
 
 
-async def test_long_text_is_refused_without_echo(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_long_text_is_refused_without_echo(api)
+async def test_long_text_is_refused_without_echo(empty_api: httpx.AsyncClient) -> None:
+    await assert_long_text_is_refused_without_echo(empty_api)
 
 
-async def test_control_characters_are_refused(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_control_characters_are_refused(api)
+async def test_control_characters_are_refused(empty_api: httpx.AsyncClient) -> None:
+    await assert_control_characters_are_refused(empty_api)
 
 
-async def test_like_wildcards_match_literally(api: httpx.AsyncClient, demo_db: str) -> None:
-    await assert_like_wildcards_match_literally(api)
+async def test_like_wildcards_match_literally(empty_api: httpx.AsyncClient) -> None:
+    await assert_like_wildcards_match_literally(empty_api)
 
 
-async def test_ids_are_opaque_not_free_text(api: httpx.AsyncClient, demo_db: str) -> None:
+async def test_ids_are_opaque_not_free_text(empty_api: httpx.AsyncClient) -> None:
     # Given Alice, and IDs that are huge, hold a NUL or a lone surrogate
-    acme = await Acme.open(api)
+    acme = await Acme.open(empty_api)
     query = """query($id: ID!, $filter: UserFilter) {
       node(id: $id) { id } nodes(ids: [$id, $id]) { id } account(id: $id) { id }
       acme: account(id: "%s") { users(first: 5, filter: $filter) { totalCount } } }"""
     for bad in ("QWNjb3VudDo" * 5_000, "\x00", "QWNjb3VudDo\x00", "\ud800"):
         # When they are looked up, or filter a list
         response = await post(
-            api,
+            empty_api,
             acme.token,
             query % acme.account,
             id=bad,

@@ -114,9 +114,9 @@ async def test_statement_count_is_constant_on_postgres(pg_empty_api: httpx.Async
     assert counts[0] == counts[1]
 
 
-async def test_cursors_are_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
+async def test_cursors_are_checked_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
     # Given every list of Acme on PostgreSQL (where a wrong type in a comparison fails)
-    lists = await Lists.open(pg_api)
+    lists = await Lists.open(pg_empty_api)
     # Then tampered cursors and cursors of other lists are refused on each
     for name in LISTS:
         await assert_tampered_cursors_are_refused(lists, name)
@@ -135,7 +135,7 @@ async def test_cursors_are_checked_on_postgres(pg_api: httpx.AsyncClient) -> Non
     }
 
 
-async def test_free_text_is_checked_on_postgres(pg_api: httpx.AsyncClient) -> None:
-    await assert_long_text_is_refused_without_echo(pg_api)
-    await assert_control_characters_are_refused(pg_api)
-    await assert_like_wildcards_match_literally(pg_api)
+async def test_free_text_is_checked_on_postgres(pg_empty_api: httpx.AsyncClient) -> None:
+    await assert_long_text_is_refused_without_echo(pg_empty_api)
+    await assert_control_characters_are_refused(pg_empty_api)
+    await assert_like_wildcards_match_literally(pg_empty_api)

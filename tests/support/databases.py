@@ -1,8 +1,8 @@
 """Test databases: migrated once into a template, copied for every test.
 
-SQLite: the template is a file migrated once per session (and another with the catalog,
-plans and demo data loaded); each test gets its own copy. PostgreSQL: the same, with
-`CREATE DATABASE ... TEMPLATE`.
+SQLite: two files migrated once per session, both with the catalog and plans, one with the
+demo data set as well; each test gets its own copy. PostgreSQL: one template with the
+catalog and plans (no demo data), copied with `CREATE DATABASE ... TEMPLATE`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Tokens for the demo principals, made directly in the test database."""
+"""Tokens for principals already in the test database (built by tests/support/factories.py,
+or the demo data set's), looked up by email and account name or by partner code and made
+directly in the database; and the Authorization header that carries one."""
 
 from __future__ import annotations
 
