@@ -82,6 +82,9 @@ class MailboxHandler:
 
 def run_smtp_sink(host: str, port: int, mail_dir: Path) -> None:
     """Serve until interrupted (SIGINT) or asked to stop (SIGTERM)."""
+    # aiosmtpd logs every connection at INFO, the supervisor's readiness probes included:
+    # keep the terminal to one line per message (MailboxHandler's).
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(MailboxHandler(mail_dir), hostname=host, port=port)
     controller.start()
     logger.info("SMTP sink on %s:%s, messages in %s", host, port, mail_dir)
