@@ -8,6 +8,7 @@ from uuid import UUID
 
 import strawberry
 
+from domain.seats import seats_available
 from schema.context import Info
 from schema.enums import LicenseModel, SubscriptionStatus, to_graphql
 from schema.ids import to_global_id
@@ -97,7 +98,7 @@ class ProductSubscription(Node):
     @strawberry.field(description="Seats still free (never negative).")
     async def seats_available(self, info: Info) -> int:
         loader = info.context.loaders.get(SeatsAssignedBySubscriptionLoader)
-        return max(self.seats - await loader.load(self.key), 0)
+        return seats_available(self.seats, await loader.load(self.key))
 
     @strawberry.field(description="Active assignments, oldest first.")
     async def assignments(
