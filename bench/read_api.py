@@ -66,6 +66,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 # The last commit before the restructure (loaders and lists split by area, 197ebb1).
 DEFAULT_REF = "7c62d76"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WARM_UP_SECONDS = 2.0
 QUERY = """query Page($account: ID!) {
   account(id: $account) {
     users(first: 100) {
@@ -511,6 +512,7 @@ def main() -> int:
         elif not same_tables(commit):
             print(f"{args.ref or DEFAULT_REF} has other migrations (tables)", file=sys.stderr)
             return 2
+    args.load_before = os.getloadavg()[0]  # how busy the shared machine was
     workdir = Path(tempfile.mkdtemp(prefix="seatwise-bench-"))
     try:
         return run(args, workdir, commit)
@@ -571,30 +573,38 @@ def run(args: argparse.Namespace, workdir: Path, commit: str | None) -> int:
         size = check_identical(endpoints, token)
         if size is None:
             return 1
-        for endpoint in endpoints:  # warm-up: caches, JIT-free but lazy imports, pools
-            asyncio.run(load(endpoint, token, 2, args.concurrency))
+        # Warm-up: lazy imports, parser and validation caches, connection pools.
+        for endpoint in endpoints:
+            asyncio.run(load(endpoint, token, WARM_UP_SECONDS, args.concurrency))
         results = run_rounds(endpoints, token, args.rounds, args.seconds, args.concurrency)
         sampled = py_spy_profile(
             endpoints[1], token, args.profile_seconds, args.concurrency, workdir
         )
 
     statements = asyncio.run(sql_statements(database_url, token, account))
-    if sampled is None:
-        profile = asyncio.run(cprofile_summary(database_url, token, account))
-        profile_title = (
-            "cProfile, 50 in-process requests, top 15 by own time: **py-spy could not attach**"
-        )
-    else:
-        profile, samples = sampled
-        profile_title = (
-            f"py-spy, {samples:,} samples at 200 Hz of the running server during "
-            f"{args.profile_seconds:g} s of the same load, top 15 by own time; C frames count"
-            " for the Python function calling them, garbage collection apart"
-        )
+    profile, profile_title = where_the_time_goes(
+        sampled, args.profile_seconds, database_url, token, account
+    )
     section = render(args, commit, results, labels, size, statements, profile, profile_title)
     write_results(section)
     print(section)
     return 0
+
+
+def where_the_time_goes(
+    sampled: tuple[str, int] | None, seconds: float, database_url: str, token: str, account: str
+) -> tuple[str, str]:
+    """The profile summary and its title: py-spy's, or cProfile's when py-spy failed."""
+    if sampled is None:
+        title = "cProfile, 50 in-process requests, top 15 by own time: **py-spy could not attach**"
+        return asyncio.run(cprofile_summary(database_url, token, account)), title
+    profile, samples = sampled
+    title = (
+        f"py-spy, {samples:,} samples at 200 Hz of the running server during {seconds:g} s of"
+        " the same load, top 15 by own time; C frames count for the Python function calling"
+        " them, garbage collection apart"
+    )
+    return profile, title
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -646,16 +656,24 @@ def render(
         ratios.append(ratio_row(f"GraphQL / {before}", results["graphql"], results["reference"]))
     ratio_lines = "\n".join(ratios)
     short = {"baseline": "baseline", "graphql": "GraphQL", "reference": f"GraphQL at {ref}"}
+    reference = (
+        f"The reference is the API of {commit} served from a temporary git worktree of that"
+        " commit (same virtualenv, SQLite file and Redis; same migrations, so same tables).\n"
+        if commit
+        else ""
+    )
     return f"""## Read API: 100 users with assignments, subscription and product
 
-Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` on
-{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()},
-SQLite; every server is uvicorn with one worker, the GraphQL servers with their Redis. Each
-of the {args.rounds} rounds loads every server for {args.seconds:g} s in turn (the order
-rotates by one per round), after a 2 s warm-up of each; the load generator is this process
-(raw-socket keep-alive connections). Page: {args.users} users x 3 assignments, {size:,}
-bytes of JSON, identical from every endpoint.
-
+Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with
+`{command}` on {platform.machine()},
+{os.cpu_count()} cores (shared), Python {platform.python_version()}, SQLite; every server is
+uvicorn with one worker, the GraphQL servers with their Redis. Each of the {args.rounds}
+rounds loads every server for {args.seconds:g} s in turn (the order rotates by one per
+round), after a {WARM_UP_SECONDS:g} s warm-up of each; the load generator is this process
+(raw-socket keep-alive connections). Page: {args.users} users x 3 assignments,
+{size:,} bytes of JSON, identical from every endpoint. Load average (1 min) at the start:
+{args.load_before:.1f}, at the end: {os.getloadavg()[0]:.1f}.
+{reference}
 | endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/req | client CPU ms/req |
 |---|---:|---:|---:|---:|---:|---:|
 {rows}
@@ -663,8 +681,8 @@ bytes of JSON, identical from every endpoint.
 req/s and CPU per request are medians over rounds; p50 and p99 over all requests; server CPU
 is the uvicorn process's (Redis not included), client CPU this process's.
 
-Ratios per round, median (min-max over rounds); the CPU ratio is the bottom's CPU per request
-over the top's, so both read "higher is faster":
+Ratios per round, median (min-max over rounds); for A / B the CPU ratio is B's CPU per request
+over A's, so both read "higher is faster":
 
 | ratio | req/s | CPU per request |
 |---|---:|---:|
