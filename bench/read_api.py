@@ -536,10 +536,10 @@ def run(args: argparse.Namespace, workdir: Path, commit: str | None) -> int:
         "LOG_LEVEL": "warning",
     }
     env.pop("PYTHONPATH", None)  # each server imports the code of its own directory
-    head = git("rev-parse", "--short", "HEAD")
+    head = resolve_ref("HEAD") or "no git"
     labels = {
         "baseline": "hand-written Starlette + raw SQL (baseline)",
-        "graphql": f"seatwise GraphQL `/graphql` (this tree, {head})",
+        "graphql": f"seatwise GraphQL `/graphql` (this tree, {head[:7]})",
     }
 
     with ExitStack() as stack:
