@@ -2,12 +2,27 @@
 subscription and product", over HTTP through uvicorn, against a hand-written Starlette
 endpoint (bench/handwritten.py) that returns the identical JSON from raw SQL.
 
-    python -m bench.read_api [--seconds 10] [--concurrency 10]
+    python -m bench.read_api [--rounds 7] [--seconds 5] [--concurrency 10]
+                             [--ref GIT_REF | --no-ref]
 
-Both servers run as separate uvicorn processes (one worker each) on the same SQLite file;
-the load comes from this process: `concurrency` keep-alive connections on raw sockets. Results are
-written to bench/RESULTS.md (the section between the read-api markers), with a cProfile
-summary of the GraphQL execution to show where the remaining time goes.
+Every server is a separate uvicorn process (one worker) on the same SQLite file and Redis;
+the load comes from this process: `concurrency` keep-alive connections on raw sockets.
+
+The machine is shared and noisy, so the servers are measured in interleaved rounds: each
+round loads every server for `seconds` in turn (the order rotates from round to round), and
+the ratio against the baseline is taken within each round, then reported as the median
+with its range. Besides requests per second, each round reads the server process's CPU time
+(utime + stime in /proc/<pid>/stat): CPU per request hardly depends on what else runs on
+the machine, so it is the steadiest figure.
+
+A reference (`--ref`, by default 7c62d76, the commit before the loaders and lists were split
+by area, when the repository has it) is checked out into a temporary git worktree, removed
+afterwards, and its API is served from there as a third endpoint in the same rounds: the
+before/after of the GraphQL server in one run. It must have the same migrations (so the same
+tables) and give the same JSON. `--no-ref` leaves it out.
+
+Results go to bench/RESULTS.md (the section between the read-api markers), with a py-spy
+sample of the GraphQL server under load to show where its time goes.
 """
 
 from __future__ import annotations
@@ -22,12 +37,17 @@ import os
 import platform
 import pstats
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +63,10 @@ from tests.support.databases import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+# The last commit before the restructure (loaders and lists split by area, 197ebb1).
+DEFAULT_REF = "7c62d76"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WARM_UP_SECONDS = 2.0
 QUERY = """query Page($account: ID!) {
   account(id: $account) {
     users(first: 100) {
@@ -53,6 +77,35 @@ QUERY = """query Page($account: ID!) {
     }
   }
 }"""
+
+
+@dataclass
+class Endpoint:
+    name: str
+    url: str
+    method: str
+    body: dict[str, Any] | None
+    process: subprocess.Popen[bytes]
+
+
+@dataclass
+class Round:
+    requests: int
+    seconds: float
+    server_cpu: float  # seconds of CPU the server process used during the round
+    client_cpu: float  # seconds of CPU this process (the load generator) used
+    latencies: list[float] = field(repr=False)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.server_cpu / self.requests
+
+
+# --- set-up ------------------------------------------------------------------------------
 
 
 async def prepare(database_url: str, users: int) -> tuple[str, str]:
@@ -71,25 +124,79 @@ async def prepare(database_url: str, users: int) -> tuple[str, str]:
     return str(account_id), issued.token
 
 
-def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    wait_for_port("127.0.0.1", port, timeout=30)
+def start(command: list[str], env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, cwd=cwd, env=env)
+    try:
+        wait_for_port("127.0.0.1", port, timeout=30)
+    except TimeoutError:
+        process.terminate()
+        raise
     return process
 
 
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def resolve_ref(ref: str) -> str | None:
+    """The full commit of `ref`, or None when the repository does not have it."""
+    try:
+        return git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except subprocess.CalledProcessError:
+        return None
+
+
+@contextmanager
+def reference_checkout(commit: str, directory: Path) -> Iterator[Path]:
+    """`commit` checked out into a temporary worktree (detached: no branch is created),
+    removed on the way out whatever happens, so no stale worktree stays registered."""
+    path = directory / f"ref-{commit[:7]}"
+    git("worktree", "add", "--detach", "--quiet", str(path), commit)
+    try:
+        yield path
+    finally:
+        try:
+            git("worktree", "remove", "--force", str(path))
+        except subprocess.CalledProcessError:
+            shutil.rmtree(path, ignore_errors=True)
+            git("worktree", "prune")
+
+
+def same_tables(commit: str) -> bool:
+    """The database is built by this tree's migrations; the reference reads the same tables
+    when its migrations are the same files."""
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "diff", "--quiet", commit, "--", "migrations/"], check=False
+    )
+    return changed.returncode == 0
+
+
+# --- load and measurement ----------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, all its threads (fields 14 and 15 of /proc/<pid>/stat,
+    counted after the command name, which may itself hold spaces)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 async def load(
-    url: str, method: str, body: dict[str, Any] | None, token: str, seconds: float, concurrency: int
-) -> dict[str, float]:
+    endpoint: Endpoint, token: str, seconds: float, concurrency: int
+) -> tuple[list[float], float]:
     """Keep-alive HTTP/1.1 load from raw sockets: pre-built request bytes and a response
     read by Content-Length, so the generator spends far less CPU than the servers (an HTTP
-    client library here costs as much as the baseline endpoint itself)."""
-    parts = httpx.URL(url)
-    payload = json.dumps(body).encode() if body is not None else b""
+    client library here costs as much as the baseline endpoint itself). Returns the
+    latencies and the elapsed time."""
+    parts = httpx.URL(endpoint.url)
+    payload = json.dumps(endpoint.body).encode() if endpoint.body is not None else b""
     head = (
-        f"{method} {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}\r\n"
+        f"{endpoint.method} {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}\r\n"
         f"Authorization: Bearer {token}\r\n"
     )
-    if body is not None:
+    if endpoint.body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
     request = head.encode() + b"\r\n" + payload
     latencies: list[float] = []
@@ -115,58 +222,243 @@ async def load(
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
-    }
+    return latencies, time.perf_counter() - began
 
 
-async def statements_and_profile(database_url: str, token: str, account: str) -> tuple[int, str]:
-    """SQL statements of one request (through the whole app, in process), and a cProfile
-    of 50 GraphQL executions of the page."""
-    from app.asgi import create_app
-    from infra.settings import Settings
+def measure(endpoint: Endpoint, token: str, seconds: float, concurrency: int) -> Round:
+    pid = endpoint.process.pid
+    server_before, client_before = cpu_seconds(pid), time.process_time()
+    latencies, elapsed = asyncio.run(load(endpoint, token, seconds, concurrency))
+    return Round(
+        requests=len(latencies),
+        seconds=elapsed,
+        server_cpu=cpu_seconds(pid) - server_before,
+        client_cpu=time.process_time() - client_before,
+        latencies=latencies,
+    )
+
+
+def run_rounds(
+    endpoints: list[Endpoint], token: str, rounds: int, seconds: float, concurrency: int
+) -> dict[str, list[Round]]:
+    """`rounds` rounds; in each, every endpoint in turn. The order rotates by one per round,
+    so no endpoint always follows the same neighbour or always runs first."""
+    results: dict[str, list[Round]] = {e.name: [] for e in endpoints}
+    for number in range(rounds):
+        shift = number % len(endpoints)
+        for endpoint in endpoints[shift:] + endpoints[:shift]:
+            results[endpoint.name].append(measure(endpoint, token, seconds, concurrency))
+        summary = ", ".join(f"{name} {r[-1].rps:.1f}" for name, r in results.items())
+        print(f"round {number + 1}/{rounds}: req/s {summary}", file=sys.stderr)
+    return results
+
+
+# --- where the time goes -----------------------------------------------------------------
+
+
+def py_spy_binary() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def py_spy_profile(
+    endpoint: Endpoint, token: str, seconds: float, concurrency: int, directory: Path
+) -> tuple[str, int] | None:
+    """Sample the server under load with py-spy (it reads the process's memory from outside,
+    so small calls are not inflated as under cProfile). Returns the summary and the number
+    of samples, or None when py-spy is missing or cannot attach (ptrace refused)."""
+    binary = py_spy_binary()
+    if binary is None:
+        return None
+    # --native first: without the C frames, the garbage collector's pauses land on whichever
+    # Python function allocated when a collection started, and that moves from run to run.
+    for native in (["--native"], []):
+        raw = _record(binary, endpoint, token, seconds, concurrency, directory, native)
+        if raw is not None:
+            return summarize_samples(raw)
+    return None
+
+
+def _record(
+    binary: str,
+    endpoint: Endpoint,
+    token: str,
+    seconds: float,
+    concurrency: int,
+    directory: Path,
+    options: list[str],
+) -> str | None:
+    output = directory / "py-spy.txt"
+    output.unlink(missing_ok=True)
+    # --nolineno: one line per function. Idle threads (waiting in epoll, or SQLite's thread
+    # waiting for work) are left out by py-spy, so the samples are where the CPU goes.
+    command = [binary, "record", "--pid", str(endpoint.process.pid), "--rate", "200"]
+    command += ["--duration", f"{seconds:g}", "--format", "raw", "--nolineno", "-o", str(output)]
+    sampler = subprocess.Popen(
+        [*command, *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    # Keep the load on a little longer than the sampler runs (it takes a moment to attach).
+    asyncio.run(load(endpoint, token, seconds + 1.5, concurrency))
+    _, errors = sampler.communicate(timeout=60)
+    if sampler.returncode != 0 or not output.exists():
+        message = errors.decode(errors="replace")[-500:]
+        print(f"py-spy {' '.join(options)} failed: {message}", file=sys.stderr)
+        return None
+    return output.read_text()
+
+
+GC = "(garbage collection)"
+
+
+def _short(frame: str) -> str:
+    """'execute_field (/…/site-packages/graphql/execution/executor.py)' -> with the path
+    relative to site-packages, the repository or the standard library."""
+    frame = frame.replace(f"{ROOT}/", "")
+    frame = re.sub(r"\(\S*site-packages/", "(", frame)
+    return re.sub(r"\(\S*/lib/python3\.\d+/", "(", frame)
+
+
+def _is_python(frame: str) -> bool:
+    source = frame.rpartition("(")[2].rstrip(")")
+    return source.endswith(".py") or source.startswith("<")
+
+
+def _python_frames(frames: list[str]) -> list[str]:
+    """The Python frames of a stack; C frames (native samples) count for the Python function
+    that called them, except the garbage collector, which is a bucket of its own."""
+    if any(f.startswith(("gc_collect", "collect_generations")) for f in frames):
+        return [*(f for f in frames if _is_python(f)), GC]
+    python = [f for f in frames if _is_python(f)]
+    return python or frames[-1:]
+
+
+def summarize_samples(raw: str, top: int = 15) -> tuple[str, int]:
+    """Own time (the sample's innermost frame) and total time (anywhere on the stack) per
+    function, from py-spy's raw format: one line per distinct stack, `f1;f2;...;fn count`."""
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
+    for line in raw.splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack:
+            continue
+        frames = _python_frames([_short(f) for f in stack.split(";")])
+        own[frames[-1]] += int(number)
+        for frame in set(frames):
+            total[frame] += int(number)
+        packages[_package(frames[-1])] += int(number)
+    samples = sum(own.values())
+    lines = [f"{'own %':>6} {'total %':>7}  function (file)"]
+    for frame, count in own.most_common(top):
+        lines.append(f"{100 * count / samples:6.1f} {100 * total[frame] / samples:7.1f}  {frame}")
+    lines.append("")
+    lines.append(
+        "own time by package: "
+        + ", ".join(
+            f"{name} {100 * count / samples:.0f} %" for name, count in packages.most_common(8)
+        )
+    )
+    return "\n".join(lines), samples
+
+
+def _package(frame: str) -> str:
+    """The top-level package (or standard-library module) of a shortened frame."""
+    if frame == GC:
+        return "gc"
+    path = frame.rpartition("(")[2].rstrip(")")
+    head = path.split("/", 1)[0]
+    return head.removesuffix(".py") if head else path
+
+
+async def sql_statements(database_url: str, token: str, account: str) -> int:
+    """SQL statements of one GraphQL request of the page (through the whole app, in process)."""
     from tests.support.graphql import counting_sql
 
-    settings = Settings(database_url=database_url)
+    async def one_request(client: httpx.AsyncClient) -> None:
+        payload = {"query": QUERY, "variables": {"account": account}}
+        await client.post("/graphql", json=payload, headers={"Authorization": f"Bearer {token}"})
+
+    async with in_process_client(database_url) as client:
+        await one_request(client)  # the first request also fills the caches
+        with counting_sql() as statements:
+            await one_request(client)
+    return len(statements)
+
+
+async def cprofile_summary(database_url: str, token: str, account: str) -> str:
+    """The fallback when py-spy cannot attach: cProfile of 50 in-process requests, top 15 by
+    own time (it inflates small calls: read it for the shape, not the shares)."""
+    payload = {"query": QUERY, "variables": {"account": account}}
+    headers = {"Authorization": f"Bearer {token}"}
+    profiler = cProfile.Profile()
+    async with in_process_client(database_url) as client:
+        await client.post("/graphql", json=payload, headers=headers)
+        profiler.enable()
+        for _ in range(50):
+            await client.post("/graphql", json=payload, headers=headers)
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    lines = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    return "\n".join(_short(f"({line}").removeprefix("(") for line in lines[start:])
+
+
+@asynccontextmanager
+async def in_process_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the app of this tree, in this process, with the database open."""
+    from app.asgi import create_app
+    from infra.settings import Settings
+
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     try:
-        app = create_app(settings, manage_database=False)
+        app = create_app(Settings(database_url=database_url), manage_database=False)
         transport = httpx.ASGITransport(app=app)
-        payload = {"query": QUERY, "variables": {"account": account}}
-        headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await client.post("/graphql", json=payload, headers=headers)
-            with counting_sql() as statements:
-                await client.post("/graphql", json=payload, headers=headers)
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(50):
-                await client.post("/graphql", json=payload, headers=headers)
-            profiler.disable()
+            yield client
     finally:
         await Tortoise.close_connections()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(15)
-    return len(statements), _trim_profile(out.getvalue())
 
 
-def _trim_profile(text: str) -> str:
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-    cleaned = [re.sub(r"\S*site-packages/", "", ln.replace(f"{ROOT}/", "")) for ln in lines[start:]]
-    return "\n".join(cleaned)
+# --- report ------------------------------------------------------------------------------
 
 
-def _row(name: str, m: dict[str, float]) -> str:
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def endpoint_row(label: str, rounds: list[Round]) -> str:
+    latencies = [v for r in rounds for v in r.latencies]
     return (
-        f"| {name} | {m['requests']:.0f} | {m['rps']:.1f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} |"
+        f"| {label} | {sum(r.requests for r in rounds):,} "
+        f"| {statistics.median(r.rps for r in rounds):.1f} "
+        f"| {1000 * percentile(latencies, 0.50):.1f} | {1000 * percentile(latencies, 0.99):.1f} "
+        f"| {1000 * statistics.median(r.cpu_per_request for r in rounds):.2f} "
+        f"| {1000 * statistics.median(r.client_cpu / r.requests for r in rounds):.2f} |"
     )
+
+
+def spread(values: list[float]) -> str:
+    return f"**{statistics.median(values):.3f}** ({min(values):.3f}-{max(values):.3f})"
+
+
+def ratio_row(label: str, top: list[Round], bottom: list[Round]) -> str:
+    """Per-round ratios of `top` against `bottom` (same round): req/s, and CPU per request
+    turned the same way (bottom's CPU per request / top's), so both read "higher is faster"."""
+    rps = [t.rps / b.rps for t, b in zip(top, bottom, strict=True)]
+    cpu = [b.cpu_per_request / t.cpu_per_request for t, b in zip(top, bottom, strict=True)]
+    return f"| {label} | {spread(rps)} | {spread(cpu)} |"
+
+
+def rounds_table(results: dict[str, list[Round]], labels: dict[str, str]) -> str:
+    names = list(results)
+    lines = ["| round | " + " | ".join(labels[n] for n in names) + " |"]
+    lines.append("|---:|" + "---:|" * len(names))
+    for number, measured in enumerate(zip(*results.values(), strict=True), start=1):
+        cells = " | ".join(f"{r.rps:.1f} / {1000 * r.cpu_per_request:.1f}" for r in measured)
+        lines.append(f"| {number} | {cells} |")
+    return "\n".join(lines)
 
 
 def write_results(section: str) -> None:
@@ -180,22 +472,62 @@ def write_results(section: str) -> None:
     RESULTS.write_text(text)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.read_api", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0, help="load time per server")
+# --- main --------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.read_api",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="load per server per round (default 5)"
+    )
     parser.add_argument("--concurrency", type=int, default=10, help="parallel connections")
     parser.add_argument("--users", type=int, default=100, help="users on the page")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--ref",
+        default=None,
+        help=f"git ref whose API is measured too (default {DEFAULT_REF}, when it exists)",
+    )
+    parser.add_argument("--no-ref", action="store_true", help="measure no reference")
+    parser.add_argument(
+        "--profile-seconds", type=float, default=5.0, help="py-spy sampling time (default 5)"
+    )
+    return parser.parse_args()
 
+
+def main() -> int:
+    args = parse_args()
+    commit = None
+    if not args.no_ref:
+        commit = resolve_ref(args.ref or DEFAULT_REF)
+        if commit is None and args.ref is not None:
+            print(f"unknown git ref: {args.ref}", file=sys.stderr)
+            return 2
+        if commit is None:
+            print(f"no {DEFAULT_REF} in this repository: no reference", file=sys.stderr)
+        elif not same_tables(commit):
+            print(f"{args.ref or DEFAULT_REF} has other migrations (tables)", file=sys.stderr)
+            return 2
+    args.load_before = os.getloadavg()[0]  # how busy the shared machine was
     workdir = Path(tempfile.mkdtemp(prefix="seatwise-bench-"))
+    try:
+        return run(args, workdir, commit)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, workdir: Path, commit: str | None) -> int:
     database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
     account_id, token = asyncio.run(prepare(database_url, args.users))
     account = to_global_id("Account", uuid.UUID(account_id))
+    body = {"query": QUERY, "variables": {"account": account}}
     # The API runs as in production, with its Redis (rate limiting counts every request);
     # the limit is set out of reach so that the benchmark measures, not throttles.
     redis_port = free_port()
-    redis = start_redis(redis_port, workdir / "redis")
-    wait_for_port("127.0.0.1", redis_port)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -203,62 +535,172 @@ def main() -> int:
         "RATE_LIMIT_PER_MINUTE": "100000000",
         "LOG_LEVEL": "warning",
     }
+    env.pop("PYTHONPATH", None)  # each server imports the code of its own directory
+    head = resolve_ref("HEAD") or "no git"
+    labels = {
+        "baseline": "hand-written Starlette + raw SQL (baseline)",
+        "graphql": f"seatwise GraphQL `/graphql` (this tree, {head[:7]})",
+    }
 
-    raw_port, api_port = free_port(), free_port()
-    raw = start(
-        [sys.executable, "-m", "bench.handwritten"], {**env, "PORT": str(raw_port)}, raw_port
-    )
-    api = start([sys.executable, "-m", "app", "serve", "--port", str(api_port)], env, api_port)
-    try:
-        raw_url = f"http://127.0.0.1:{raw_port}/page/{account_id}"
-        api_url = f"http://127.0.0.1:{api_port}/graphql"
-        body = {"query": QUERY, "variables": {"account": account}}
-        headers = {"Authorization": f"Bearer {token}"}
-        raw_json = httpx.get(raw_url, headers=headers).json()
-        api_json = httpx.post(api_url, json=body, headers=headers).json()
-        if raw_json != api_json:
-            print("the two endpoints disagree", file=sys.stderr)
-            print(json.dumps(raw_json)[:500], json.dumps(api_json)[:500], file=sys.stderr)
+    with ExitStack() as stack:
+        redis = start_redis(redis_port, workdir / "redis")
+        stack.callback(_stop, redis)
+        wait_for_port("127.0.0.1", redis_port)
+
+        def serve(name: str, command: list[str], cwd: Path, port: int, path: str) -> Endpoint:
+            process = start(command, {**env, "PORT": str(port)}, port, cwd)
+            stack.callback(_stop, process)
+            url = f"http://127.0.0.1:{port}{path}"
+            if name == "baseline":
+                return Endpoint(name, url, "GET", None, process)
+            return Endpoint(name, url, "POST", body, process)
+
+        def api(port: int) -> list[str]:
+            return [sys.executable, "-m", "app", "serve", "--port", str(port)]
+
+        endpoints = [
+            serve("baseline", [sys.executable, "-m", "bench.handwritten"], ROOT, free_port(),
+                  f"/page/{account_id}"),
+            serve("graphql", api(port := free_port()), ROOT, port, "/graphql"),
+        ]  # fmt: skip
+        if commit is not None:
+            checkout = stack.enter_context(reference_checkout(commit, workdir))
+            endpoints.append(
+                serve("reference", api(port := free_port()), checkout, port, "/graphql")
+            )
+            labels["reference"] = f"seatwise GraphQL at {commit[:7]} (reference, before)"
+
+        size = check_identical(endpoints, token)
+        if size is None:
             return 1
-        size = len(json.dumps(api_json))
-        # Warm both, then measure one after the other with the same client.
-        asyncio.run(load(raw_url, "GET", None, token, 2, args.concurrency))
-        asyncio.run(load(api_url, "POST", body, token, 2, args.concurrency))
-        baseline = asyncio.run(load(raw_url, "GET", None, token, args.seconds, args.concurrency))
-        graphql = asyncio.run(load(api_url, "POST", body, token, args.seconds, args.concurrency))
-    finally:
-        for process in (raw, api, redis):
-            process.terminate()
-            process.wait(timeout=10)
-    statements, profile = asyncio.run(statements_and_profile(database_url, token, account))
-    ratio = graphql["rps"] / baseline["rps"]
-    section = f"""## Read API: 100 users with assignments, subscription and product
+        # Warm-up: lazy imports, parser and validation caches, connection pools.
+        for endpoint in endpoints:
+            asyncio.run(load(endpoint, token, WARM_UP_SECONDS, args.concurrency))
+        results = run_rounds(endpoints, token, args.rounds, args.seconds, args.concurrency)
+        sampled = py_spy_profile(
+            endpoints[1], token, args.profile_seconds, args.concurrency, workdir
+        )
 
-Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.read_api
---seconds {args.seconds:g} --concurrency {args.concurrency}` on {platform.machine()},
-{os.cpu_count()} cores, Python {platform.python_version()}, SQLite; both servers uvicorn with
-one worker; the load generator is the benchmark process itself (raw-socket keep-alive
-connections, so it costs little CPU next to the servers).
-Page: {args.users} users x 3 assignments, {size:,} bytes of JSON, identical from both.
+    statements = asyncio.run(sql_statements(database_url, token, account))
+    profile, profile_title = where_the_time_goes(
+        sampled, args.profile_seconds, database_url, token, account
+    )
+    section = render(args, commit, results, labels, size, statements, profile, profile_title)
+    write_results(section)
+    print(section)
+    return 0
 
-| endpoint | requests | req/s | p50 ms | p99 ms |
-|---|---:|---:|---:|---:|
-{_row("hand-written Starlette + raw SQL (baseline)", baseline)}
-{_row("seatwise GraphQL `/graphql`", graphql)}
 
-**Ratio (GraphQL / baseline req/s): {ratio:.3f}** (target: at least 0.15).
-SQL statements per GraphQL request: {statements} (constant in page size: see
-tests/resolvers/test_sql_count.py); the baseline runs 2.
+def where_the_time_goes(
+    sampled: tuple[str, int] | None, seconds: float, database_url: str, token: str, account: str
+) -> tuple[str, str]:
+    """The profile summary and its title: py-spy's, or cProfile's when py-spy failed."""
+    if sampled is None:
+        title = "cProfile, 50 in-process requests, top 15 by own time: **py-spy could not attach**"
+        return asyncio.run(cprofile_summary(database_url, token, account)), title
+    profile, samples = sampled
+    title = (
+        f"py-spy, {samples:,} samples at 200 Hz of the running server during {seconds:g} s of"
+        " the same load, top 15 by own time; C frames count for the Python function calling"
+        " them, garbage collection apart"
+    )
+    return profile, title
 
-Where the GraphQL time goes (cProfile, 50 in-process requests, top 15 by own time):
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def check_identical(endpoints: list[Endpoint], token: str) -> int | None:
+    """Every endpoint must answer the same JSON as the baseline; its size, or None."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = {}
+    for e in endpoints:
+        answer = httpx.request(e.method, e.url, json=e.body, headers=headers, timeout=30)
+        answers[e.name] = answer.json()
+    expected = answers["baseline"]
+    for name, answer in answers.items():
+        if answer != expected:
+            print(f"{name} disagrees with the baseline", file=sys.stderr)
+            print(json.dumps(expected)[:500], json.dumps(answer)[:500], file=sys.stderr)
+            return None
+    return len(json.dumps(expected))
+
+
+def render(
+    args: argparse.Namespace,
+    commit: str | None,
+    results: dict[str, list[Round]],
+    labels: dict[str, str],
+    size: int,
+    statements: int,
+    profile: str,
+    profile_title: str,
+) -> str:
+    command = (
+        f"python -m bench.read_api --rounds {args.rounds} --seconds {args.seconds:g} "
+        f"--concurrency {args.concurrency}"
+    )
+    command += f" --ref {args.ref or DEFAULT_REF}" if commit else " --no-ref"
+    ref = commit[:7] if commit else ""
+    rows = "\n".join(endpoint_row(labels[name], rounds) for name, rounds in results.items())
+    ratios = [ratio_row("GraphQL / baseline", results["graphql"], results["baseline"])]
+    if "reference" in results:
+        before = f"GraphQL at {ref}"
+        ratios.append(ratio_row(f"{before} / baseline", results["reference"], results["baseline"]))
+        ratios.append(ratio_row(f"GraphQL / {before}", results["graphql"], results["reference"]))
+    ratio_lines = "\n".join(ratios)
+    short = {"baseline": "baseline", "graphql": "GraphQL", "reference": f"GraphQL at {ref}"}
+    reference = (
+        f"The reference is the API of {commit} served from a temporary git worktree of that"
+        " commit (same virtualenv, SQLite file and Redis; same migrations, so same tables).\n"
+        if commit
+        else ""
+    )
+    return f"""## Read API: 100 users with assignments, subscription and product
+
+Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with
+`{command}` on {platform.machine()},
+{os.cpu_count()} cores (shared), Python {platform.python_version()}, SQLite; every server is
+uvicorn with one worker, the GraphQL servers with their Redis. Each of the {args.rounds}
+rounds loads every server for {args.seconds:g} s in turn (the order rotates by one per
+round), after a {WARM_UP_SECONDS:g} s warm-up of each; the load generator is this process
+(raw-socket keep-alive connections). Page: {args.users} users x 3 assignments,
+{size:,} bytes of JSON, identical from every endpoint. Load average (1 min) at the start:
+{args.load_before:.1f}, at the end: {os.getloadavg()[0]:.1f}.
+{reference}
+| endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/req | client CPU ms/req |
+|---|---:|---:|---:|---:|---:|---:|
+{rows}
+
+req/s and CPU per request are medians over rounds; p50 and p99 over all requests; server CPU
+is the uvicorn process's (Redis not included), client CPU this process's.
+
+Ratios per round, median (min-max over rounds); for A / B the CPU ratio is B's CPU per request
+over A's, so both read "higher is faster":
+
+| ratio | req/s | CPU per request |
+|---|---:|---:|
+{ratio_lines}
+
+Target: GraphQL / baseline at least 0.15. SQL statements per GraphQL request: {statements}
+(constant in page size: see tests/resolvers/test_sql_count.py); the baseline runs 2.
+
+Per round, req/s / server CPU ms per request:
+
+{rounds_table(results, short)}
+
+Where the GraphQL time goes ({profile_title}):
 
 ```
 {profile}
 ```
 """
-    write_results(section)
-    print(section)
-    return 0
 
 
 if __name__ == "__main__":
