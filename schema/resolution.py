@@ -51,14 +51,18 @@ def now_or_later(loader: DataLoader[Any, T], key: Hashable) -> T:
 # it by annotating a local variable.
 
 
+_MISSING = object()
+
+
 def one(loader: RowLoader[Any, Row | None], key: Hashable) -> Any:
     """The object made from the row of `key` (None when there is no readable row)."""
-    nodes = loader.nodes
-    if key in nodes:
-        return nodes[key]
+    # Called for every nested field of a page: one dictionary lookup on the hot path.
+    node = loader.nodes.get(key, _MISSING)
+    if node is not _MISSING:
+        return node
     known, row = _loaded(loader, key)
     if known:
-        node = nodes[key] = loader.to_node(row) if row is not None else None
+        node = loader.nodes[key] = loader.to_node(row) if row is not None else None
         return node
     return _one_later(loader, key)
 
@@ -79,12 +83,13 @@ def required(loader: RowLoader[Any, Row | None], key: Hashable) -> Any:
 
 def many(loader: RowLoader[Any, list[Row]], key: Hashable) -> Any:
     """The objects made from the rows of `key`, in the loader's order."""
-    nodes = loader.nodes
-    if key in nodes:
-        return nodes[key]
+    made = loader.nodes.get(key, _MISSING)
+    if made is not _MISSING:
+        return made
     known, rows = _loaded(loader, key)
     if known:
-        made = nodes[key] = [loader.to_node(row) for row in rows]
+        to_node = loader.to_node
+        made = loader.nodes[key] = [to_node(row) for row in rows]
         return made
     return _many_later(loader, key)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
@@ -46,8 +47,10 @@ class RowLoader(DataLoader[K, R], Generic[K, R]):
     async def load_rows(self, keys: list[K]) -> Sequence[R]:
         raise NotImplementedError
 
-    def to_node(self, row: Row) -> Any:
-        return node_maker(type(self))(row)
+    @functools.cached_property
+    def to_node(self) -> Callable[[Row], Any]:
+        """What one row of this loader becomes in the API (looked up once per request)."""
+        return node_maker(type(self))
 
 
 # What the rows of each loader become in the API. The module of that GraphQL type says so
