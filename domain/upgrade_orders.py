@@ -356,7 +356,7 @@ async def start_trade_in(
     source.status = SubscriptionStatus.IN_GRACE
     await source.save(update_fields=["status"])
     assert preview.grace_ends_at is not None
-    started = {
+    started: dict[str, Any] = {
         "status": TradeInStatus.IN_GRACE,
         "target_id": target.id,
         "ordered_at": ordered_at,
