@@ -125,11 +125,12 @@ def fulfillment_preview(
     target_product_id: UUID,
     *,
     now: dt.datetime,
+    commencement_at: dt.datetime,
     grace: GracePolicy,
 ) -> UpgradePreview:
     """What fulfilling does: the same upgrade rules as the order (refusals re-raised on the
-    request's field), started now, the grace end by the policy's anchor, the confirmation
-    to each admin."""
+    request's field), ordered now, the grace end by the policy's anchor (the order or
+    `commencement_at`), the confirmation to each admin."""
     try:
         preview = upgrade_orders.preview_upgrade(
             context, target_product_id, actor_is_admin=True, now=now, grace=grace
@@ -138,7 +139,7 @@ def fulfillment_preview(
         raise DomainError(refused.code, refused.message, TRADE_IN_FIELD) from None
     return dataclasses.replace(
         preview,
-        grace_ends_at=grace.ends_for(ordered_at=now, commencement_at=commencement_of(now)),
+        grace_ends_at=grace.ends_for(ordered_at=now, commencement_at=commencement_at),
         emails=(
             EmailPreview(template=STARTED_EMAIL, recipients=tuple(a[0] for a in context.admins)),
         ),
@@ -189,13 +190,16 @@ async def fulfill(
     context = await upgrade_orders.load_context(
         request.source_id, scope, lock=True, request_id=request.id
     )
-    preview = fulfillment_preview(context, request.target_product_id, now=now, grace=grace)
+    commenced = commencement_of(now)
+    preview = fulfillment_preview(
+        context, request.target_product_id, now=now, commencement_at=commenced, grace=grace
+    )
     trade_in = await upgrade_orders.start_trade_in(
         context,
         preview,
         actor_user_id=request.requested_by_id,
         ordered_at=now,
-        commencement_at=commencement_of(now),
+        commencement_at=commenced,
         request=request,
     )
     emails = await upgrade_orders.started_emails(

@@ -16,6 +16,7 @@ import pytest
 
 import models
 from app.asgi import create_app
+from domain import trade_in_requests
 from domain.upgrades import SERIAL_NOTICE
 from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, ProductSubscription, SeatAssignment, TradeIn
@@ -292,6 +293,32 @@ async def test_the_grace_end_follows_the_grace_settings_at_fulfillment(
     )
     started = await _emails("trade_in_started")
     assert {context["grace_anchor"] for _, _, context in started} == {anchor}
+
+
+@pytest.mark.parametrize(
+    ("anchor", "grace_end"),
+    [("order", "2026-12-31T09:30:00+00:00"), ("commencement", "2027-01-02T09:30:00+00:00")],
+)
+async def test_a_later_commencement_moves_the_grace_end_only_under_that_anchor(
+    api_with: ApiWith, monkeypatch: pytest.MonkeyPatch, anchor: str, grace_end: str
+) -> None:
+    # Given new subscriptions that commence two days after their fulfillment (today they
+    # commence at once: this shows the anchor is the one the setting names)
+    later = NOW + dt.timedelta(days=2)
+    monkeypatch.setattr(trade_in_requests, "commencement_of", lambda fulfilled_at: later)
+    async with api_with(grace_anchor=anchor) as api:
+        world = await World().build()
+        trade_in_id = await world.request(api, await world.revit_lt())
+        # When Northwind fulfills a request
+        result = await _send(api, world.northwind_token, FULFILL, trade_in_id)
+    # Then the order is the fulfillment, the commencement two days later, and the grace
+    # end counts from the moment GRACE_ANCHOR names
+    trade_in = result["tradeIn"]
+    assert (trade_in["orderedAt"], trade_in["commencementAt"], trade_in["graceEndsAt"]) == (
+        NOW.isoformat(),
+        later.isoformat(),
+        grace_end,
+    )
 
 
 async def test_fulfillment_checks_eligibility_again(api_at_now: httpx.AsyncClient, db: str) -> None:
