@@ -161,10 +161,17 @@ def contracts(
     return query
 
 
-def trade_ins(account_id: UUID, within: Collection[UUID] | None = None) -> QuerySet[TradeIn]:
+def trade_ins(
+    account_id: UUID,
+    within: Collection[UUID] | None = None,
+    *,
+    status: TradeInStatus | None = None,
+) -> QuerySet[TradeIn]:
     query = TradeIn.filter(source__contract__account_id=account_id)
     if within is not None:
         query = query.filter(source__contract_id__in=list(within))
+    if status is not None:
+        query = query.filter(status=status)
     return query
 
 

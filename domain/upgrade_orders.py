@@ -24,6 +24,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.global_ids import to_global_id
 from domain.tradeins import OPEN_STATUSES
 from domain.upgrades import (
+    GraceAnchor,
     GracePolicy,
     ProductFacts,
     SubscriptionFacts,
@@ -199,9 +200,12 @@ def preview_upgrade(
     )
 
 
-async def load_context(subscription_id: UUID, scope: ReadScope, *, lock: bool) -> UpgradeContext:
+async def load_context(
+    subscription_id: UUID, scope: ReadScope, *, lock: bool, request_id: UUID | None = None
+) -> UpgradeContext:
     """The subscription (locked against a concurrent order when `lock`) and its facts.
-    One the caller may not read is NOT_FOUND, exactly like an unknown one."""
+    One the caller may not read is NOT_FOUND, exactly like an unknown one. `request_id`,
+    the request being fulfilled, does not count as an open trade-in of the subscription."""
     query = ProductSubscription.filter(id=subscription_id)
     if lock:
         query = query.select_for_update()
@@ -220,7 +224,10 @@ async def load_context(subscription_id: UUID, scope: ReadScope, *, lock: bool) -
     targets = await SuiteMigration.filter(suite_id=product.id).values_list(
         "collection_id", flat=True
     )
-    has_open = await TradeIn.exists(source_id=subscription.id, status__in=OPEN_STATUSES)
+    open_trade_ins = TradeIn.filter(source_id=subscription.id, status__in=OPEN_STATUSES)
+    if request_id is not None:
+        open_trade_ins = open_trade_ins.exclude(id=request_id)
+    has_open = await open_trade_ins.exists()
     facts = SubscriptionFacts(
         product=ProductFacts(
             id=product.id,
@@ -279,8 +286,12 @@ async def order_upgrade(
     result = OrderResult(preview=preview)
     try:
         if preview.path is UpgradePath.SELF_SERVICE:
-            trade_in = await _start(context, preview, actor_user_id=actor_user_id, now=now)
-            result.emails = await _started_emails(context, trade_in, preview, now=now)
+            trade_in = await start_trade_in(
+                context, preview, actor_user_id=actor_user_id, ordered_at=now, commencement_at=now
+            )
+            result.emails = await started_emails(
+                context, trade_in, preview, anchor=GraceAnchor.ORDER, now=now
+            )
         else:
             trade_in = await TradeIn.create(
                 kind=preview.kind,
@@ -315,14 +326,19 @@ async def order_upgrade(
     return result
 
 
-async def _start(
+async def start_trade_in(
     context: UpgradeContext,
     preview: UpgradePreview,
     *,
     actor_user_id: UUID | None,
-    now: dt.datetime,
+    ordered_at: dt.datetime,
+    commencement_at: dt.datetime,
+    request: TradeIn | None = None,
 ) -> TradeIn:
-    """The trade-in starts: the new subscription, the source in grace, the deadline."""
+    """The trade-in starts: the new subscription, the source in grace, the deadline
+    (`preview.grace_ends_at`). A self-service order makes the trade-in; a partner's
+    fulfillment starts its `request` (the row awaiting it). Call inside the command's
+    transaction, with `context` loaded with `lock=True`."""
     source = context.subscription
     serial = new_serial_number() if preview.serial_number_update_required else None
     target = await ProductSubscription.create(
@@ -334,46 +350,60 @@ async def _start(
         license_model=source.license_model,
         release_year=None,
         serial_number=serial or source.serial_number,
-        term_starts_on=min(now.date(), source.term_ends_on),
+        term_starts_on=min(commencement_at.date(), source.term_ends_on),
         term_ends_on=source.term_ends_on,
     )
     source.status = SubscriptionStatus.IN_GRACE
     await source.save(update_fields=["status"])
     assert preview.grace_ends_at is not None
-    return await TradeIn.create(
-        kind=preview.kind,
-        status=TradeInStatus.IN_GRACE,
-        source_id=source.id,
-        target_product_id=preview.new_subscription.product_id,
-        target_id=target.id,
-        requested_by_id=actor_user_id,
-        ordered_at=now,
-        commencement_at=now,
-        grace_ends_at=preview.grace_ends_at,
-        serial_number_update_required=preview.serial_number_update_required,
-        new_serial_number=serial,
-        reinstall_required=preview.reinstall_required,
-    )
+    started: dict[str, Any] = {
+        "status": TradeInStatus.IN_GRACE,
+        "target_id": target.id,
+        "ordered_at": ordered_at,
+        "commencement_at": commencement_at,
+        "grace_ends_at": preview.grace_ends_at,
+        "serial_number_update_required": preview.serial_number_update_required,
+        "new_serial_number": serial,
+        "reinstall_required": preview.reinstall_required,
+    }
+    if request is None:
+        return await TradeIn.create(
+            kind=preview.kind,
+            source_id=source.id,
+            target_product_id=preview.new_subscription.product_id,
+            requested_by_id=actor_user_id,
+            **started,
+        )
+    for name, value in started.items():
+        setattr(request, name, value)
+    await request.save(update_fields=list(started))
+    return request
 
 
-async def _names(*product_ids: UUID) -> Sequence[str]:
+async def product_names(*product_ids: UUID) -> Sequence[str]:
     names = dict(await Product.filter(id__in=list(product_ids)).values_list("id", "name"))
     return [str(names[p]) for p in product_ids]
 
 
-async def _account_name(context: UpgradeContext) -> str:
+async def account_name(context: UpgradeContext) -> str:
     account = await Account.get(id=context.contract.account_id)
     return account.name
 
 
-async def _started_emails(
-    context: UpgradeContext, trade_in: TradeIn, preview: UpgradePreview, *, now: dt.datetime
+async def started_emails(
+    context: UpgradeContext,
+    trade_in: TradeIn,
+    preview: UpgradePreview,
+    *,
+    anchor: GraceAnchor,
+    now: dt.datetime,
 ) -> list[OutboxMessage]:
-    """The confirmation to each admin of the account, in their language."""
-    source_name, target_name = await _names(
+    """The confirmation to each admin of the account, in their language, when a trade-in
+    starts (a self-service order, or the partner's fulfillment)."""
+    source_name, target_name = await product_names(
         context.subscription.product_id, preview.new_subscription.product_id
     )
-    account_name = await _account_name(context)
+    name_of_account = await account_name(context)
     target = await ProductSubscription.get(id=trade_in.target_id)
     messages = []
     for email, name, locale, user_id in context.admins:
@@ -386,14 +416,14 @@ async def _started_emails(
                 now=now,
                 context={
                     "admin_name": name,
-                    "account_name": account_name,
+                    "account_name": name_of_account,
                     "contract_number": context.contract.number,
                     "source_product": source_name,
                     "target_product": target_name,
                     "grace_days": (preview.grace_ends_at - now).days
                     if preview.grace_ends_at
                     else 0,
-                    "grace_anchor": "order",
+                    "grace_anchor": anchor.value,
                     "grace_ends_at": preview.grace_ends_at,
                     "serial_number_update_required": preview.serial_number_update_required,
                     "serial_number": target.serial_number,
@@ -416,7 +446,7 @@ async def _requested_emails(
     partner = context.partner
     if partner is None:
         return []
-    source_name, target_name = await _names(
+    source_name, target_name = await product_names(
         context.subscription.product_id, preview.new_subscription.product_id
     )
     requester = await User.get_or_none(id=actor_user_id) if actor_user_id else None
@@ -427,7 +457,7 @@ async def _requested_emails(
         now=now,
         context={
             "partner_name": partner.name,
-            "account_name": await _account_name(context),
+            "account_name": await account_name(context),
             "contract_number": context.contract.number,
             "kind": preview.kind.value,
             "source_product": source_name,

@@ -55,6 +55,13 @@ class GracePolicy:
     def ends_at(self, anchor: dt.datetime) -> dt.datetime:
         return anchor + dt.timedelta(days=self.days)
 
+    def ends_for(self, *, ordered_at: dt.datetime, commencement_at: dt.datetime) -> dt.datetime:
+        """The grace end of a trade-in that starts: from the order (a self-service order or
+        the partner's fulfillment) or from the commencement of the new subscription,
+        whichever the policy's anchor names."""
+        anchor = ordered_at if self.anchor is GraceAnchor.ORDER else commencement_at
+        return self.ends_at(anchor)
+
 
 @dataclass(frozen=True)
 class ProductFacts:
@@ -181,6 +188,20 @@ def refusal_for(
     return None
 
 
+def upgrade_notices(path: UpgradePath, *, reinstall_required: bool) -> tuple[str, ...]:
+    """What a product upgrade tells people: the preview, the option and the trade-in say
+    the same."""
+    notices = [SERIAL_NOTICE]
+    if path is UpgradePath.PARTNER_REQUEST:
+        notices.append(
+            "This subscription was bought through a partner: the request goes to them, and "
+            "the grace period starts when they fulfill it."
+        )
+    if reinstall_required:
+        notices.append("Users must reinstall the software from the new subscription.")
+    return tuple(notices)
+
+
 def product_upgrade_option(
     facts: SubscriptionFacts,
     kind: UpgradeKind,
@@ -192,14 +213,7 @@ def product_upgrade_option(
 ) -> UpgradeOption:
     path = path_for(facts.channel)
     serial = serial_number_update_required(facts)
-    notices = [SERIAL_NOTICE]
-    if path is UpgradePath.PARTNER_REQUEST:
-        notices.append(
-            "This subscription was bought through a partner: the request goes to them, and "
-            "the grace period starts when they fulfill it."
-        )
-    if reinstall_required(facts, kind):
-        notices.append("Users must reinstall the software from the new subscription.")
+    notices = upgrade_notices(path, reinstall_required=reinstall_required(facts, kind))
     return UpgradeOption(
         kind=kind,
         target_product_id=target_id,
@@ -210,7 +224,7 @@ def product_upgrade_option(
         reinstall_required=reinstall_required(facts, kind),
         serial_number_update_required=serial,
         grace_ends_at=grace.ends_at(now) if path is UpgradePath.SELF_SERVICE else None,
-        notices=tuple(notices),
+        notices=notices,
     )
 
 

@@ -7,6 +7,9 @@ import strawberry
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
+from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
+from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
+from resolvers.mutations.trade_in_fulfill import TradeInFulfillMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
 
@@ -17,5 +20,10 @@ class Query(ViewerQueries, NodeQueries, AccountQueries, CatalogQueries):
 
 
 @strawberry.type(name="Mutation", description="Everything a caller can change.")
-class Mutation(SubscriptionUpgradeMutation):
+class Mutation(
+    SubscriptionUpgradeMutation,
+    TradeInFulfillMutation,
+    TradeInDeclineMutation,
+    TradeInCancelMutation,
+):
     pass

@@ -95,6 +95,9 @@ class TradeInStatus(enum.Enum):
     )
     COMPLETED = enum_value("COMPLETED", description="Finished; the old access was removed.")
     DECLINED = enum_value("DECLINED", description="The partner declined the request.")
+    CANCELLED = enum_value(
+        "CANCELLED", description="An admin withdrew the request while it awaited the partner."
+    )
 
 
 @strawberry.enum(name="FeatureKind", description="Kinds of plan feature.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import Channel, SubscriptionStatus
+from schema.enums import Channel, SubscriptionStatus, TradeInStatus
 from schema.text_input import checked_optional_text
 
 
@@ -67,3 +67,10 @@ class UserFilter:
 
     def __post_init__(self) -> None:
         checked_optional_text(self.search, "filter.search")
+
+
+@strawberry.input(name="TradeInFilter", description="Narrows `Account.tradeIns`.")
+class TradeInFilter:
+    status: TradeInStatus | None = strawberry.field(
+        default=None, description="Only trade-ins in this status."
+    )

@@ -20,6 +20,9 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.SUBSCRIPTION_NOT_ACTIVE: "The subscription is not active (nor an expired suite).",
     ErrorCode.TRADE_IN_ALREADY_OPEN: "The subscription is already in an open trade-in.",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used for another request.",
+    ErrorCode.NOT_THE_PARTNER: "Only the partner the request was sent to may answer it.",
+    ErrorCode.TRADE_IN_NOT_AWAITING_PARTNER: "The trade-in no longer awaits its partner "
+    "(fulfilled, declined or cancelled).",
 }
 
 

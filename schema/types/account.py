@@ -9,7 +9,7 @@ import strawberry
 
 from schema.context import Info
 from schema.ids import to_global_id
-from schema.inputs import ContractFilter, SubscriptionFilter, UserFilter
+from schema.inputs import ContractFilter, SubscriptionFilter, TradeInFilter, UserFilter
 from schema.lists import contracts, subscriptions, tradeins, users
 from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader
 from schema.loaders.registry import makes_nodes
@@ -85,8 +85,11 @@ class Account(Node):
         after: After = None,
         last: Last = None,
         before: Before = None,
+        filter: Annotated[
+            TradeInFilter | None, strawberry.argument(description="Narrow the list.")
+        ] = None,
     ) -> Connection[TradeIn]:
-        return await tradeins.of_account(info, self.key, first, after, last, before)
+        return await tradeins.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(
         description="Features the account has now: those of the plans of its active "

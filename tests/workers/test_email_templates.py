@@ -70,6 +70,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "requested_at": "2026-11-02T09:00:00+00:00",
         "trade_in_id": "VHJhZGVJbjox",
     },
+    "trade_in_declined": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "partner_name": "Northwind CAD Solutions",
+        "source_product": "Revit LT",
+        "target_product": "Revit",
+        "reason": "Your contract renews next month: <ask again> then & we'll upgrade it.",
+        "declined_at": "2026-11-03T10:00:00+00:00",
+    },
 }
 
 
@@ -607,3 +617,45 @@ def test_message_ids_are_stable_per_outbox_row() -> None:
     first = mailer.message_id_for("0b4c1f5e-row", SETTINGS)
     assert first == "<0b4c1f5e-row@seatwise.test>"
     assert mailer.message_id_for("0b4c1f5e-row", SETTINGS) == first
+
+
+# trade_in_declined --------------------------------------------------------------------------
+
+
+def test_trade_in_declined_in_english_gives_the_partner_and_its_reason() -> None:
+    # Given the partner's answer; When it is rendered for an English-speaking admin
+    message = render("trade_in_declined", "en")
+    # Then the subject names the partner and the product; the body quotes the reason
+    assert message["Subject"] == "Northwind CAD Solutions declined your upgrade to Revit"
+    text = lines(message)
+    expected = [
+        "Hello Alice Martin,",
+        "Northwind CAD Solutions declined the request to upgrade Revit LT to Revit on contract "
+        "110000002 (Acme Engineering), on November 3, 2026.",
+        "Their reason:",
+        "Your contract renews next month: <ask again> then & we'll upgrade it.",
+        "Your Revit LT subscription is unchanged: your users keep their access. Contact "
+        "Northwind CAD Solutions if you have questions, or ask again once the reason is "
+        "resolved.",
+    ]
+    assert [line for line in expected if line not in text] == []
+    # And the reason, the partner's own words, is escaped in HTML
+    assert "next month: &lt;ask again&gt; then &amp; we&#39;ll upgrade it.</blockquote>" in (
+        html_of(message)
+    )
+
+
+def test_trade_in_declined_in_french() -> None:
+    # When it is rendered for a French-speaking admin
+    message = render("trade_in_declined", "fr")
+    # Then subject and body are in French, with the French date
+    assert message["Subject"] == "Northwind CAD Solutions a refusé votre mise à niveau vers Revit"
+    text = lines(message)
+    expected = [
+        "Bonjour Alice Martin,",
+        "Northwind CAD Solutions a refusé, le 3 novembre 2026, la demande de mise à niveau de "
+        "Revit LT vers Revit du contrat 110000002 (Acme Engineering).",
+        "Motif indiqué :",
+        "Your contract renews next month: <ask again> then & we'll upgrade it.",
+    ]
+    assert [line for line in expected if line not in text] == []
