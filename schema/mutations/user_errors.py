@@ -20,6 +20,14 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.SUBSCRIPTION_NOT_ACTIVE: "The subscription is not active (nor an expired suite).",
     ErrorCode.TRADE_IN_ALREADY_OPEN: "The subscription is already in an open trade-in.",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used for another request.",
+    ErrorCode.PLAN_NOT_AN_UPGRADE: "The plan asked for is the current plan or a lower one.",
+    ErrorCode.PLAN_MOVE_NOT_OFFERED: "data/plans.yaml offers no move from the current plan "
+    "to that plan (a plan sold only by the sales team, say).",
+    ErrorCode.PLAN_CHANGE_ALREADY_OPEN: "A plan change of the contract already waits for the "
+    "partner.",
+    ErrorCode.NOT_THE_PARTNER: "Only the partner the request waits for may answer it.",
+    ErrorCode.NOT_AWAITING_PARTNER: "The request no longer waits for the partner (fulfilled, "
+    "declined or cancelled).",
 }
 
 
