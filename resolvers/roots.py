@@ -6,6 +6,10 @@ import strawberry
 
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
+from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
+from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
+from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
+from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
@@ -17,5 +21,11 @@ class Query(ViewerQueries, NodeQueries, AccountQueries, CatalogQueries):
 
 
 @strawberry.type(name="Mutation", description="Everything a caller can change.")
-class Mutation(SubscriptionUpgradeMutation):
+class Mutation(
+    SubscriptionUpgradeMutation,
+    ContractPlanChangeMutation,
+    PlanChangeFulfillMutation,
+    PlanChangeDeclineMutation,
+    PlanChangeCancelMutation,
+):
     pass
