@@ -501,6 +501,23 @@ async def test_answers_and_cancellations_are_refused_to_anyone_else(
     ]
 
 
+async def test_only_the_partner_on_the_request_answers_it(
+    api_at_now: httpx.AsyncClient, db: str
+) -> None:
+    # Given a request to Northwind, and then the contract sold on to Contoso
+    world = await World().build()
+    change_id = await _request(api_at_now, world)
+    await models.Contract.filter(id=world.resold.id).update(partner_id=world.contoso.id)
+    # Then Contoso reads the request on its contract but may not answer it
+    field = ["input", "planChangeId"]
+    assert await _answer_refused(api_at_now, world.contoso_token, ANSWER, id=change_id) == [
+        ("NOT_THE_PARTNER", field)
+    ]
+    assert await _answer_refused(
+        api_at_now, world.contoso_token, DECLINE, id=change_id, reason="no"
+    ) == [("NOT_THE_PARTNER", field)]
+
+
 # Who reads a plan change --------------------------------------------------------------
 
 NODE = """query($id: ID!) { node(id: $id) { ... on PlanChange { status contract { number } } } }"""
