@@ -518,6 +518,26 @@ async def test_only_the_partner_on_the_request_answers_it(
     ) == [("NOT_THE_PARTNER", field)]
 
 
+async def test_an_answer_sent_twice_with_one_key_is_done_once(
+    api_at_now: httpx.AsyncClient, db: str
+) -> None:
+    # Given a request fulfilled by Northwind with an idempotency key
+    world = await World().build()
+    change_id = await _request(api_at_now, world)
+    keyed = """mutation($id: ID!) { planChangeFulfill(input: {planChangeId: $id,
+      idempotencyKey: "f-1"}) { planChange { status } userErrors { code } } }"""
+    first = await _answer(api_at_now, world.northwind_token, keyed, id=change_id)
+    counts = await _row_counts()
+    # When it is sent again with the same key
+    second = await _answer(api_at_now, world.northwind_token, keyed, id=change_id)
+    # Then the first answer comes back and nothing more was written
+    assert first == second == {"planChange": {"status": "COMPLETED"}, "userErrors": []}
+    assert await _row_counts() == counts
+    # And without the key it is refused: it no longer waits
+    again = await _answer(api_at_now, world.northwind_token, ANSWER, id=change_id)
+    assert _codes(again) == [("NOT_AWAITING_PARTNER", ["input", "planChangeId"])]
+
+
 # Who reads a plan change --------------------------------------------------------------
 
 NODE = """query($id: ID!) { node(id: $id) { ... on PlanChange { status contract { number } } } }"""
