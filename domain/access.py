@@ -74,6 +74,12 @@ def can_administer(principal: Principal, account_id: UUID) -> bool:
     return isinstance(principal, MemberPrincipal) and principal.is_admin_of(account_id)
 
 
+def is_partner_itself(principal: Principal, partner_id: UUID) -> bool:
+    """What waits for a partner (`Partner.pendingRequests`) is read by that partner alone:
+    not by other partners, nor by the admins of the accounts it sells to."""
+    return isinstance(principal, PartnerPrincipal) and principal.partner_id == partner_id
+
+
 def member_scope(principal: MemberPrincipal) -> ReadScope:
     admin_of = frozenset(a for a in principal.roles if principal.is_admin_of(a))
     return ReadScope(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -10,7 +10,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, ErrorCode
-from models import Plan, PlanFeature
+from models import Plan, PlanFeature, PlanMove
 from models.enums import FeatureKind
 
 
@@ -29,13 +29,14 @@ class PlanSpec:
     rank: int
     description: str
     features: tuple[FeatureSpec, ...]
+    # The plans a contract on this plan may move to (`moves_to`), by code.
+    moves_to: tuple[str, ...] = ()
 
 
-def next_plan_up(ranks: Mapping[UUID, int], current: UUID) -> UUID | None:
-    """The plan just above `current` by rank (Standard -> Premium); None on the top plan."""
-    rank = ranks.get(current, 0)
-    higher = sorted((r, str(plan), plan) for plan, r in ranks.items() if r > rank)
-    return higher[0][2] if higher else None
+def moves_of(moves: Iterable[tuple[UUID, UUID]], current: UUID) -> tuple[UUID, ...]:
+    """The plans a contract on `current` may move to (the PlanMove rows as (from, to)), in
+    a stable order. Nothing else is ever offered: not "the next rank"."""
+    return tuple(sorted((to for frm, to in moves if frm == current), key=str))
 
 
 def parse_plans(data: Mapping[str, Any]) -> tuple[PlanSpec, ...]:
@@ -60,6 +61,7 @@ def parse_plans(data: Mapping[str, Any]) -> tuple[PlanSpec, ...]:
                     rank=int(raw["rank"]),
                     description=str(raw.get("description", "")),
                     features=features,
+                    moves_to=tuple(str(code) for code in raw.get("moves_to") or []),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -74,6 +76,13 @@ def parse_plans(data: Mapping[str, Any]) -> tuple[PlanSpec, ...]:
         for feature in plan.features:
             if feature.kind is FeatureKind.SUPPORT and not feature.details.get("channels"):
                 problems.append(f"{plan.code}.{feature.code}: a support feature lists channels")
+    ranks = {p.code: p.rank for p in plans}
+    for plan in plans:
+        for target in plan.moves_to:
+            if target not in ranks:
+                problems.append(f"{plan.code}: moves to {target}, which is not a plan")
+            elif ranks[target] <= plan.rank:
+                problems.append(f"{plan.code}: moves to {target}, which is not a higher plan")
     if problems:
         raise DomainError(ErrorCode.CATALOG_INVALID, "invalid plans: " + "; ".join(problems))
     return tuple(plans)
@@ -98,7 +107,34 @@ async def load_plans(plans: tuple[PlanSpec, ...]) -> dict[str, int]:
                 found.name, found.rank, found.description = spec.name, spec.rank, spec.description
                 await found.save()
             await _sync_features(found, spec.features)
-    return {"plans": len(plans), "features": sum(len(p.features) for p in plans)}
+            existing[spec.code] = found
+        await _sync_moves(existing, plans)
+    return {
+        "plans": len(plans),
+        "features": sum(len(p.features) for p in plans),
+        "moves": sum(len(p.moves_to) for p in plans),
+    }
+
+
+async def _sync_moves(plans_by_code: Mapping[str, Plan], specs: tuple[PlanSpec, ...]) -> None:
+    """PlanMove rows exactly as `moves_to` says: missing ones made, stale ones removed."""
+    code_of = {plan.id: code for code, plan in plans_by_code.items()}
+    wanted = {(spec.code, target) for spec in specs for target in spec.moves_to}
+    rows = await PlanMove.all().values_list("id", "from_plan_id", "to_plan_id")
+    have: set[tuple[str, str]] = set()
+    stale: list[UUID] = []
+    for row_id, frm, to in rows:
+        pair = (code_of.get(frm, ""), code_of.get(to, ""))
+        if pair in wanted:
+            have.add(pair)
+        else:
+            stale.append(row_id)
+    if stale:
+        await PlanMove.filter(id__in=stale).delete()
+    for frm_code, to_code in sorted(wanted - have):
+        await PlanMove.create(
+            from_plan_id=plans_by_code[frm_code].id, to_plan_id=plans_by_code[to_code].id
+        )
 
 
 async def _sync_features(plan: Plan, features: tuple[FeatureSpec, ...]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -239,36 +240,77 @@ def product_upgrade_options(
     ]
 
 
-def plan_upgrade_option(
-    facts: SubscriptionFacts,
-    *,
-    next_plan_id: UUID | None,
-    actor_is_admin: bool,
-) -> UpgradeOption | None:
-    """Standard to Premium (the next plan by rank), for the whole contract: no seat, serial
-    or installation change. None on the top plan."""
-    if next_plan_id is None:
-        return None
-    refusal = None
+@dataclass(frozen=True)
+class PlanFacts:
+    """What a plan change of a contract depends on. `current_plan_id` is the plan of the
+    contract's active subscriptions (of one subscription, for its option); `active` whether
+    any is active; `moves` the plans `current_plan_id` may move to (data/plans.yaml)."""
+
+    current_plan_id: UUID
+    ranks: Mapping[UUID, int]
+    moves: tuple[UUID, ...]
+    channel: Channel
+    partner_id: UUID | None
+    active: bool
+    has_open_plan_change: bool
+
+
+PLAN_NOTICE = "The whole contract moves to the new plan, every active subscription on it."
+
+
+def plan_change_refusal(
+    facts: PlanFacts, target_plan_id: UUID, *, actor_is_admin: bool
+) -> Refusal | None:
+    """The first rule a plan change breaks, or None when it is allowed: the one decision of
+    `upgradeOptions` and `contractPlanChange`."""
     if not actor_is_admin:
-        refusal = Refusal(
+        return Refusal(
             ErrorCode.NOT_ACCOUNT_ADMIN, "Only an admin of the account can change its plan."
         )
-    elif facts.status is not SubscriptionStatus.ACTIVE:
-        refusal = Refusal(
-            ErrorCode.SUBSCRIPTION_NOT_ACTIVE, "Only active subscriptions change plan."
+    if not facts.active:
+        return Refusal(ErrorCode.SUBSCRIPTION_NOT_ACTIVE, "Only active subscriptions change plan.")
+    current_rank = facts.ranks.get(facts.current_plan_id, 0)
+    if facts.ranks.get(target_plan_id, 0) <= current_rank:
+        return Refusal(
+            ErrorCode.PLAN_NOT_AN_UPGRADE,
+            "That is the current plan or a lower one: a plan change only moves up.",
         )
+    if target_plan_id not in facts.moves:
+        return Refusal(
+            ErrorCode.PLAN_MOVE_NOT_OFFERED,
+            "The current plan cannot move to that plan here: ask the sales team.",
+        )
+    if facts.has_open_plan_change:
+        return Refusal(
+            ErrorCode.PLAN_CHANGE_ALREADY_OPEN,
+            "A plan change of this contract already waits for the partner: wait for it or "
+            "cancel it first.",
+        )
+    return None
+
+
+def plan_upgrade_option(
+    facts: PlanFacts, target_plan_id: UUID, *, actor_is_admin: bool
+) -> UpgradeOption:
+    """Standard to Premium (a move data/plans.yaml names), for the whole contract: no seat,
+    serial or installation change."""
     path = path_for(facts.channel)
-    notices = ("The whole contract moves to the new plan, every active subscription on it.",)
     return UpgradeOption(
         kind=UpgradeKind.STANDARD_TO_PREMIUM,
         target_product_id=None,
-        target_plan_id=next_plan_id,
-        refusal=refusal,
+        target_plan_id=target_plan_id,
+        refusal=plan_change_refusal(facts, target_plan_id, actor_is_admin=actor_is_admin),
         path=path,
         partner_id=facts.partner_id if path is UpgradePath.PARTNER_REQUEST else None,
         reinstall_required=False,
         serial_number_update_required=False,
         grace_ends_at=None,
-        notices=notices,
+        notices=(PLAN_NOTICE,),
     )
+
+
+def plan_upgrade_options(facts: PlanFacts, *, actor_is_admin: bool) -> list[UpgradeOption]:
+    """One option for each plan the current plan may move to; none on a plan without moves."""
+    return [
+        plan_upgrade_option(facts, target, actor_is_admin=actor_is_admin) for target in facts.moves
+    ]

@@ -14,6 +14,7 @@ from schema.types.assignment import SeatAssignment
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
 from schema.types.partner import Partner
+from schema.types.plan_change import PlanChange
 from schema.types.subscription import ProductSubscription
 from schema.types.tradein import TradeIn
 from schema.types.user import User
@@ -29,6 +30,7 @@ NODE_TYPES = [
     Product,
     Plan,
     TradeIn,
+    PlanChange,
 ]
 
 

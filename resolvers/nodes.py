@@ -15,6 +15,7 @@ from schema.loaders.accounts import AccountByIdLoader, PartnerByIdLoader
 from schema.loaders.assignments import AssignmentByIdLoader
 from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
 from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.plan_changes import PlanChangeByIdLoader
 from schema.loaders.registry import RowLoader
 from schema.loaders.subscriptions import SubscriptionByIdLoader
 from schema.loaders.tradeins import TradeInByIdLoader
@@ -33,6 +34,7 @@ LOADER_OF: dict[str, type[RowLoader[Any, Any]]] = {
     "Product": ProductByIdLoader,
     "Plan": PlanByIdLoader,
     "TradeIn": TradeInByIdLoader,
+    "PlanChange": PlanChangeByIdLoader,
 }
 
 

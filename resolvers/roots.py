@@ -6,6 +6,10 @@ import strawberry
 
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
+from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
+from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
+from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
+from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
@@ -25,5 +29,9 @@ class Mutation(
     TradeInFulfillMutation,
     TradeInDeclineMutation,
     TradeInCancelMutation,
+    ContractPlanChangeMutation,
+    PlanChangeFulfillMutation,
+    PlanChangeDeclineMutation,
+    PlanChangeCancelMutation,
 ):
     pass

@@ -112,3 +112,13 @@ E = TypeVar("E", bound=enum.Enum)
 def to_graphql(enum_type: type[E], value: enum.Enum | str) -> E:
     """The GraphQL enum member with the same value as a model enum member (or string)."""
     return enum_type(value.value if isinstance(value, enum.Enum) else value)
+
+
+@strawberry.enum(name="PlanChangeStatus", description="Where a plan change is.")
+class PlanChangeStatus(enum.Enum):
+    AWAITING_PARTNER = enum_value(
+        "AWAITING_PARTNER", description="Requested; the reseller or sales desk must act."
+    )
+    COMPLETED = enum_value("COMPLETED", description="Done: the subscriptions are on the new plan.")
+    DECLINED = enum_value("DECLINED", description="The partner declined the request.")
+    CANCELLED = enum_value("CANCELLED", description="An admin withdrew the request.")

@@ -209,6 +209,15 @@ def _after_key(sort: Sequence[str], values: Sequence[Any], forward: bool) -> Q:
     return result
 
 
+def after_cursor(model: type[Model], sort: Sequence[str], cursor: str, tag: str) -> Q:
+    """The rows of `model` after `cursor`, a forward cursor of list `tag` over `sort`;
+    INVALID_CURSOR for anything else. For lists that merge several keyset queries over one
+    sort key (schema/lists/partner_requests.py)."""
+    values = decode_cursor(cursor, tag, len(sort))
+    typed = [_typed(model, _column(f), v) for f, v in zip(sort, values, strict=True)]
+    return _after_key(sort, typed, True)
+
+
 async def keyset_page(
     queryset: QuerySet[Any],
     *,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from models import CollectionItem, Plan, PlanFeature, Product, SuiteMigration
+from domain.plans import moves_of
+from models import CollectionItem, Plan, PlanFeature, PlanMove, Product, SuiteMigration
 from schema.loaders.registry import Row, RowLoader, by_key, grouped
 
 PRODUCT_FIELDS = ("id", "code", "name", "kind", "edition", "full_version_id")
@@ -66,3 +67,14 @@ class CollectionsByProductLoader(RowLoader[UUID, list[Row]]):
 class MigrationTargetsBySuiteLoader(RowLoader[UUID, list[Row]]):
     async def load_rows(self, keys: list[UUID]) -> list[list[Row]]:
         return await _linked(SuiteMigration, "suite_id", "collection", keys)
+
+
+class MovesByPlanLoader(RowLoader[UUID, list[UUID]]):
+    """The plans a contract on each plan may move to (PlanMove rows, data/plans.yaml)."""
+
+    async def load_rows(self, keys: list[UUID]) -> list[list[UUID]]:
+        rows = await PlanMove.filter(from_plan_id__in=keys).values_list(
+            "from_plan_id", "to_plan_id"
+        )
+        pairs = [(UUID(str(f)), UUID(str(t))) for f, t in rows]
+        return [list(moves_of(pairs, key)) for key in keys]

@@ -23,6 +23,13 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.NOT_THE_PARTNER: "Only the partner the request was sent to may answer it.",
     ErrorCode.TRADE_IN_NOT_AWAITING_PARTNER: "The trade-in no longer awaits its partner "
     "(fulfilled, declined or cancelled).",
+    ErrorCode.PLAN_NOT_AN_UPGRADE: "The plan asked for is the current plan or a lower one.",
+    ErrorCode.PLAN_MOVE_NOT_OFFERED: "data/plans.yaml offers no move from the current plan "
+    "to that plan (a plan sold only by the sales team, say).",
+    ErrorCode.PLAN_CHANGE_ALREADY_OPEN: "A plan change of the contract already waits for the "
+    "partner.",
+    ErrorCode.NOT_AWAITING_PARTNER: "The request no longer waits for the partner (fulfilled, "
+    "declined or cancelled).",
 }
 
 

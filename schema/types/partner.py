@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
 
+from schema.context import Info
 from schema.ids import to_global_id
+from schema.lists import partner_requests
 from schema.loaders.accounts import PartnerByIdLoader
 from schema.loaders.registry import makes_nodes
 from schema.node import Node
+from schema.pagination import After, First
+
+if TYPE_CHECKING:
+    from schema.types.partner_request import PartnerRequestConnection
 
 
 @strawberry.type(
@@ -34,6 +40,17 @@ class Partner(Node):
             is_sales_desk=str(getattr(row["kind"], "value", row["kind"])) == "SALES_DESK",
             contact_email=row["contact_email"],
         )
+
+    @strawberry.field(
+        description="For the partner itself: the trade-ins and plan changes on its contracts "
+        "that wait for its answer, oldest first. Empty for anyone else."
+    )
+    async def pending_requests(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Annotated[PartnerRequestConnection, strawberry.lazy("schema.types.partner_request")]:
+        # A Connection with the same fields: the named subclass only gives the type its name.
+        page = await partner_requests.pending(info, self.key, first, after)
+        return cast("PartnerRequestConnection", page)
 
 
 makes_nodes(Partner.from_row, PartnerByIdLoader)

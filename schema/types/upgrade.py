@@ -13,7 +13,6 @@ from strawberry import enum_value
 
 from domain import upgrades
 from domain.access import can_administer
-from domain.plans import next_plan_up
 from models.enums import Channel, Edition, LicenseModel, ProductKind, SubscriptionStatus
 from schema.context import Info
 from schema.enums import UpgradeKind, to_graphql
@@ -22,11 +21,13 @@ from schema.loaders.catalog import (
     ALL_PLANS,
     CollectionsByProductLoader,
     MigrationTargetsBySuiteLoader,
+    MovesByPlanLoader,
     PlanByIdLoader,
     ProductByIdLoader,
     RankedPlansLoader,
 )
 from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.plan_changes import OpenPlanChangeByContractLoader
 from schema.loaders.tradeins import OpenTradeInBySourceLoader
 from schema.resolution import one
 from schema.types.catalog import Plan, Product
@@ -51,7 +52,8 @@ class UpgradePath(enum.Enum):
 class UpgradeRefusal:
     code: str = strawberry.field(
         description="Stable code: NOT_ACCOUNT_ADMIN, SUBSCRIPTION_NOT_ACTIVE, "
-        "TRADE_IN_ALREADY_OPEN or NOT_AN_UPGRADE."
+        "TRADE_IN_ALREADY_OPEN or NOT_AN_UPGRADE; for a plan change also "
+        "PLAN_CHANGE_ALREADY_OPEN."
     )
     message: str = strawberry.field(description="The reason, for people.")
 
@@ -158,10 +160,16 @@ async def upgrade_options(info: Info, subscription: ProductSubscription) -> list
         facts, actor_is_admin=is_admin, now=info.context.now, grace=info.context.grace
     )
     plans = await loaders.get(RankedPlansLoader).load(ALL_PLANS)
-    next_plan = next_plan_up({p["id"]: p["rank"] for p in plans}, subscription.plan_id)
-    plan_option = upgrades.plan_upgrade_option(
-        facts, next_plan_id=next_plan, actor_is_admin=is_admin
+    moves = await loaders.get(MovesByPlanLoader).load(subscription.plan_id)
+    open_change = await loaders.get(OpenPlanChangeByContractLoader).load(subscription.contract_id)
+    plan_facts = upgrades.PlanFacts(
+        current_plan_id=subscription.plan_id,
+        ranks={p["id"]: p["rank"] for p in plans},
+        moves=tuple(moves),
+        channel=facts.channel,
+        partner_id=facts.partner_id,
+        active=facts.status is SubscriptionStatus.ACTIVE,
+        has_open_plan_change=open_change is not None,
     )
-    if plan_option is not None:
-        options.append(plan_option)
+    options += upgrades.plan_upgrade_options(plan_facts, actor_is_admin=is_admin)
     return [UpgradeOption.from_domain(option) for option in options]

@@ -6,7 +6,7 @@ from app.data_files import DATA_DIR, read_yaml
 from domain.catalog import load_catalog, parse_catalog
 from domain.errors import DomainError, ErrorCode
 from domain.plans import load_plans, parse_plans
-from models import CollectionItem, Plan, PlanFeature, Product, SuiteMigration
+from models import CollectionItem, Plan, PlanFeature, PlanMove, Product, SuiteMigration
 from models.enums import Edition, ProductKind
 
 
@@ -55,6 +55,7 @@ async def test_loading_twice_changes_nothing(db: str) -> None:
         await SuiteMigration.all().count(),
         await Plan.all().count(),
         await PlanFeature.all().count(),
+        await PlanMove.all().count(),
     ]
     # When both are loaded again
     counts = await load_catalog(catalog)
@@ -67,8 +68,9 @@ async def test_loading_twice_changes_nothing(db: str) -> None:
         await SuiteMigration.all().count(),
         await Plan.all().count(),
         await PlanFeature.all().count(),
+        await PlanMove.all().count(),
     ]
-    assert after == before == [22, 16, 4, 2, 10]
+    assert after == before == [22, 16, 4, 2, 10, 1]
 
 
 async def test_reloading_an_edited_catalog_updates_in_place(db: str) -> None:
@@ -118,3 +120,40 @@ def test_plans_with_duplicate_ranks_are_refused() -> None:
     with pytest.raises(DomainError) as raised:
         parse_plans(data)
     assert raised.value.message == "invalid plans: plan ranks must be unique"
+
+
+async def test_moves_follow_plans_yaml(db: str) -> None:
+    # Given the shipped plans: Standard moves to Premium
+    moves = await PlanMove.all().values_list("from_plan__code", "to_plan__code")
+    assert [tuple(map(str, m)) for m in moves] == [("STANDARD", "PREMIUM")]
+    # When an Enterprise plan (sales only) is added and Standard's move is removed
+    data = read_yaml(DATA_DIR / "plans.yaml")
+    data["plans"].append({"code": "ENTERPRISE", "name": "Enterprise", "rank": 3})
+    data["plans"][0]["moves_to"] = []
+    data["plans"][1]["moves_to"] = ["ENTERPRISE"]
+    await load_plans(parse_plans(data))
+    # Then the moves are exactly the new ones
+    moves = await PlanMove.all().values_list("from_plan__code", "to_plan__code")
+    assert [tuple(map(str, m)) for m in moves] == [("PREMIUM", "ENTERPRISE")]
+
+
+@pytest.mark.parametrize(
+    ("moves_to", "problem"),
+    [
+        (["GOLD"], "A: moves to GOLD, which is not a plan"),
+        (["A"], "B: moves to A, which is not a higher plan"),
+    ],
+)
+def test_a_move_names_a_higher_plan(moves_to: list[str], problem: str) -> None:
+    data = {
+        "plans": [
+            {"code": "A", "name": "A", "rank": 1, "moves_to": ["B"]},
+            {"code": "B", "name": "B", "rank": 2, "moves_to": moves_to},
+        ]
+    }
+    if moves_to == ["GOLD"]:
+        data["plans"][0]["moves_to"] = ["GOLD"]
+        data["plans"][1]["moves_to"] = []
+    with pytest.raises(DomainError) as raised:
+        parse_plans(data)
+    assert raised.value.message == f"invalid plans: {problem}"

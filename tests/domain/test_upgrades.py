@@ -10,12 +10,15 @@ import pytest
 
 from domain.errors import ErrorCode
 from domain.upgrades import (
+    PLAN_NOTICE,
     SERIAL_NOTICE,
     GracePolicy,
+    PlanFacts,
     ProductFacts,
     SubscriptionFacts,
     UpgradePath,
-    plan_upgrade_option,
+    plan_change_refusal,
+    plan_upgrade_options,
     product_upgrade_option,
     product_upgrade_options,
     product_upgrade_targets,
@@ -186,19 +189,65 @@ def test_every_refusal_has_a_stable_code_and_a_message(
     assert refusal.message.endswith(".")
 
 
+STANDARD, PREMIUM, ENTERPRISE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+ON_STANDARD = PlanFacts(
+    current_plan_id=STANDARD,
+    ranks={STANDARD: 1, PREMIUM: 2, ENTERPRISE: 3},
+    moves=(PREMIUM,),
+    channel=Channel.SALES,
+    partner_id=PARTNER,
+    active=True,
+    has_open_plan_change=False,
+)
+
+
 def test_the_plan_change_moves_the_contract_without_other_changes() -> None:
-    premium = uuid.uuid4()
-    option = plan_upgrade_option(
-        replace(LT, channel=Channel.SALES, partner_id=PARTNER),
-        next_plan_id=premium,
-        actor_is_admin=True,
-    )
-    assert option is not None
+    [option] = plan_upgrade_options(ON_STANDARD, actor_is_admin=True)
     assert (option.kind, option.target_plan_id, option.eligible) == (
         UpgradeKind.STANDARD_TO_PREMIUM,
-        premium,
+        PREMIUM,
         True,
     )
-    assert option.path is UpgradePath.PARTNER_REQUEST
+    assert (option.path, option.partner_id) == (UpgradePath.PARTNER_REQUEST, PARTNER)
     assert (option.reinstall_required, option.serial_number_update_required) == (False, False)
-    assert plan_upgrade_option(LT, next_plan_id=None, actor_is_admin=True) is None
+    assert option.notices == (PLAN_NOTICE,)
+
+
+def test_a_plan_without_moves_offers_nothing_even_below_a_higher_plan() -> None:
+    # Given Premium, below the Enterprise plan by rank but with no move named for it
+    on_premium = replace(ON_STANDARD, current_plan_id=PREMIUM, moves=())
+    # Then no plan option, and asking for Enterprise is refused as not offered
+    assert plan_upgrade_options(on_premium, actor_is_admin=True) == []
+    refusal = plan_change_refusal(on_premium, ENTERPRISE, actor_is_admin=True)
+    assert refusal is not None
+    assert refusal.code is ErrorCode.PLAN_MOVE_NOT_OFFERED
+
+
+@pytest.mark.parametrize(
+    ("facts", "target", "admin", "code"),
+    [
+        (ON_STANDARD, PREMIUM, False, ErrorCode.NOT_ACCOUNT_ADMIN),
+        (replace(ON_STANDARD, active=False), PREMIUM, True, ErrorCode.SUBSCRIPTION_NOT_ACTIVE),
+        (ON_STANDARD, STANDARD, True, ErrorCode.PLAN_NOT_AN_UPGRADE),
+        (
+            replace(ON_STANDARD, current_plan_id=PREMIUM),
+            STANDARD,
+            True,
+            ErrorCode.PLAN_NOT_AN_UPGRADE,
+        ),
+        (ON_STANDARD, ENTERPRISE, True, ErrorCode.PLAN_MOVE_NOT_OFFERED),
+        (
+            replace(ON_STANDARD, has_open_plan_change=True),
+            PREMIUM,
+            True,
+            ErrorCode.PLAN_CHANGE_ALREADY_OPEN,
+        ),
+    ],
+)
+def test_every_plan_change_refusal_has_its_code(
+    facts: PlanFacts, target: uuid.UUID, admin: bool, code: ErrorCode
+) -> None:
+    refusal = plan_change_refusal(facts, target, actor_is_admin=admin)
+    assert refusal is not None
+    assert refusal.code is code
+    assert refusal.message.endswith(".")

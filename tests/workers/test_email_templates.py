@@ -80,6 +80,36 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "Your contract renews next month: <ask again> then & we'll upgrade it.",
         "declined_at": "2026-11-03T10:00:00+00:00",
     },
+    "plan_change_completed": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000001",
+        "from_plan": "Standard",
+        "to_plan": "Premium",
+        "features_gained": ["Audit log of administrative actions", "Single sign-on"],
+        "completed_at": "2026-12-01T09:30:00+00:00",
+    },
+    "plan_change_requested": {
+        "partner_name": "Northwind CAD Solutions",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "from_plan": "Standard",
+        "to_plan": "Premium",
+        "subscriptions": 2,
+        "requested_by_name": "Alice Martin",
+        "requested_by_email": "alice.martin@acme.example",
+        "requested_at": "2026-12-01T09:30:00+00:00",
+        "plan_change_id": "UGxhbkNoYW5nZTox",
+    },
+    "plan_change_declined": {
+        "admin_name": "Alice Martin",
+        "account_name": "Acme Engineering",
+        "contract_number": "110000002",
+        "from_plan": "Standard",
+        "to_plan": "Premium",
+        "partner_name": "Northwind CAD Solutions",
+        "decline_reason": "Premium is sold with a 3-year term <only>.",
+    },
 }
 
 
@@ -659,3 +689,116 @@ def test_trade_in_declined_in_french() -> None:
         "Your contract renews next month: <ask again> then & we'll upgrade it.",
     ]
     assert [line for line in expected if line not in text] == []
+
+
+# plan_change_completed, plan_change_requested, plan_change_declined --------------------------
+
+
+def test_plan_change_completed_in_english_lists_the_features_gained() -> None:
+    message = render("plan_change_completed", "en")
+    assert message["Subject"] == "Contract 110000001 is now on the Premium plan"
+    assert text_of(message) == (
+        "Hello Alice Martin,\n"
+        "\n"
+        "Contract 110000001 (Acme Engineering) moved from the Standard plan to the Premium "
+        "plan on December 1, 2026. Every active subscription on it moved; seats, serial "
+        "numbers and installations stay as they are.\n"
+        "\n"
+        "Your account has these features now:\n"
+        "  - Audit log of administrative actions\n"
+        "  - Single sign-on\n"
+        "\n"
+        "You receive this email because you are an administrator of Acme Engineering.\n"
+        "\n"
+        "-- \n"
+        "seatwise\n"
+    )
+    assert "<li>Single sign-on</li>" in html_of(message)
+
+
+def test_plan_change_completed_in_french_without_new_features() -> None:
+    message = render("plan_change_completed", "fr", features_gained=[])
+    assert message["Subject"] == "Le contrat 110000001 est passé au plan Premium"
+    text = lines(message)
+    assert (
+        "Le contrat 110000001 (Acme Engineering) est passé du plan Standard au plan Premium le "
+        "1er décembre 2026. Tous ses abonnements actifs ont changé de plan ; les postes, les "
+        "numéros de série et les installations restent inchangés." in text
+    )
+    assert [line for line in text if "fonctionnalités" in line] == []
+    assert "<ul>" not in html_of(message)
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "expected"),
+    [
+        (
+            "en",
+            "Acme Engineering asks for a plan change: Standard to Premium",
+            [
+                "From plan:       Standard",
+                "To plan:         Premium",
+                "Subscriptions:   2 active subscriptions",
+                "Requested by:    Alice Martin <alice.martin@acme.example>, on December 1, 2026",
+                "Plan change ID:  UGxhbkNoYW5nZTox",
+            ],
+        ),
+        (
+            "fr",
+            "Acme Engineering demande un changement de plan : Standard vers Premium",
+            [
+                "Plan actuel :        Standard",
+                "Plan demandé :       Premium",
+                "Abonnements :        2 abonnements actifs",
+                "Demandé par :        Alice Martin <alice.martin@acme.example>, le 1er décembre "
+                "2026",
+                "Changement n° :      UGxhbkNoYW5nZTox",
+            ],
+        ),
+    ],
+)
+def test_plan_change_requested_tells_the_partner_what_to_answer(
+    locale: str, subject: str, expected: list[str]
+) -> None:
+    message = render("plan_change_requested", locale)
+    assert message["Subject"] == subject
+    raw = [line.rstrip() for line in text_of(message).splitlines()]
+    assert [line for line in expected if "  " + line not in raw] == []
+    assert "<code>planChangeFulfill</code>" in html_of(message)
+
+
+def test_plan_change_requested_for_one_subscription() -> None:
+    assert "Subscriptions:   1 active subscription" in lines(
+        render("plan_change_requested", "en", subscriptions=1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "first_line"),
+    [
+        (
+            "en",
+            "Northwind CAD Solutions declined the move of contract 110000002 to Premium",
+            "Northwind CAD Solutions declined your request to move contract 110000002 (Acme "
+            "Engineering) from the Standard plan to the Premium plan. The contract stays on the "
+            "Standard plan.",
+        ),
+        (
+            "fr",
+            "Northwind CAD Solutions a refusé le passage du contrat 110000002 au plan Premium",
+            "Northwind CAD Solutions a refusé votre demande de passage du contrat 110000002 "
+            "(Acme Engineering) du plan Standard au plan Premium. Le contrat reste au plan "
+            "Standard.",
+        ),
+    ],
+)
+def test_plan_change_declined_gives_the_partners_reason(
+    locale: str, subject: str, first_line: str
+) -> None:
+    message = render("plan_change_declined", locale)
+    assert message["Subject"] == subject
+    text = lines(message)
+    assert first_line in text
+    assert "Premium is sold with a 3-year term <only>." in text
+    # The reason is the partner's text: escaped in HTML
+    assert "3-year term &lt;only&gt;." in html_of(message)
