@@ -172,6 +172,11 @@ async def test_the_subscriptions_page_and_their_seats_answer_without_awaiting(
     assert awaited == ["AccountByIdLoader"]
 
 
+SEAT = (
+    "query($id: ID!) { node(id: $id) { ... on SeatAssignment { product { code } user { name } } } }"
+)
+
+
 async def test_the_watch_sees_a_field_that_was_not_preloaded(
     empty_api: httpx.AsyncClient, awaited: list[str]
 ) -> None:
@@ -181,7 +186,7 @@ async def test_the_watch_sees_a_field_that_was_not_preloaded(
     answer = await data(
         empty_api,
         world.tokens["admin"],
-        "query($id: ID!) { node(id: $id) { ... on SeatAssignment { product { code } user { name } } } }",
+        SEAT,
         id=world.gid("SeatAssignment", world.sam_seat),
     )
     # Then the watch records each awaited load (so a silent preload would show)
