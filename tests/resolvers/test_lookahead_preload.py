@@ -122,6 +122,38 @@ async def test_the_users_page_answers_its_nested_fields_without_awaiting(
     assert awaited == ["AccountByIdLoader"]
 
 
+SEAT_PRODUCTS_PAGE = """query($account: ID!) {
+  account(id: $account) { users(first: 10) { edges { node { assignments { product { code } } } } } }
+}"""
+
+
+async def test_the_products_of_the_users_seats_answer_without_awaiting(
+    empty_api: httpx.AsyncClient, awaited: list[str]
+) -> None:
+    # Given Acme's admin, and the users page asking only the products of their seats
+    world = await scope_world.build()
+    # When the page is served
+    answer = await data(
+        empty_api,
+        world.tokens["admin"],
+        SEAT_PRODUCTS_PAGE,
+        account=world.gid("Account", world.acme),
+    )
+    # Then it is right, and the products were preloaded without their subscriptions
+    seats = [[], ["ACDLT"], ["ACDLT", "RVTLT"], ["ACD"]]
+    assert answer == {
+        "account": {
+            "users": {
+                "edges": [
+                    {"node": {"assignments": [{"product": {"code": c}} for c in codes]}}
+                    for codes in seats
+                ]
+            }
+        }
+    }
+    assert awaited == ["AccountByIdLoader"]
+
+
 SUBSCRIPTIONS_PAGE = """query($account: ID!) {
   account(id: $account) {
     subscriptions(first: 10) { edges { node {
