@@ -122,32 +122,40 @@ async def test_the_users_page_answers_its_nested_fields_without_awaiting(
     assert awaited == ["AccountByIdLoader"]
 
 
-SEAT_PRODUCTS_PAGE = """query($account: ID!) {
-  account(id: $account) { users(first: 10) { edges { node { assignments { product { code } } } } } }
-}"""
+# The products of the users' seats, asked on the seat or on its subscription (each alone:
+# the preload must follow either).
+SEAT_PRODUCTS_PAGES = {
+    "seat": "product { code }",
+    "subscription": "subscription { product { code } }",
+}
 
 
+@pytest.mark.parametrize("asked_on", list(SEAT_PRODUCTS_PAGES))
 async def test_the_products_of_the_users_seats_answer_without_awaiting(
-    empty_api: httpx.AsyncClient, awaited: list[str]
+    empty_api: httpx.AsyncClient, awaited: list[str], asked_on: str
 ) -> None:
     # Given Acme's admin, and the users page asking only the products of their seats
     world = await scope_world.build()
+    selection = SEAT_PRODUCTS_PAGES[asked_on]
+    page = (
+        "query($account: ID!) { account(id: $account) { users(first: 10) { edges { node { "
+        f"assignments {{ {selection} }} }} }} }} }} }}"
+    )
     # When the page is served
     answer = await data(
-        empty_api,
-        world.tokens["admin"],
-        SEAT_PRODUCTS_PAGE,
-        account=world.gid("Account", world.acme),
+        empty_api, world.tokens["admin"], page, account=world.gid("Account", world.acme)
     )
-    # Then it is right, and the products were preloaded without their subscriptions
+    # Then it is right, and the products were preloaded
     seats = [[], ["ACDLT"], ["ACDLT", "RVTLT"], ["ACD"]]
+
+    def seat(code: str) -> dict[str, Any]:
+        product = {"product": {"code": code}}
+        return product if asked_on == "seat" else {"subscription": product}
+
     assert answer == {
         "account": {
             "users": {
-                "edges": [
-                    {"node": {"assignments": [{"product": {"code": c}} for c in codes]}}
-                    for codes in seats
-                ]
+                "edges": [{"node": {"assignments": [seat(c) for c in codes]}} for codes in seats]
             }
         }
     }

@@ -14,6 +14,9 @@ from uuid import UUID
 import pytest
 
 from domain.access import read_scope
+from domain.principals import MemberPrincipal, PartnerPrincipal
+from models import Product
+from models.enums import Role
 from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader, PartnerByIdLoader
 from schema.loaders.assignments import AssignmentByIdLoader, CurrentAssignmentsByMemberLoader
 from schema.loaders.catalog import ProductByIdLoader
@@ -22,7 +25,7 @@ from schema.loaders.registry import Loaders, RowLoader
 from schema.loaders.subscriptions import SeatsAssignedBySubscriptionLoader, SubscriptionByIdLoader
 from schema.loaders.tradeins import OpenTradeInBySourceLoader, TradeInByIdLoader
 from schema.loaders.users import ProductsByMemberLoader, UserByIdLoader, UserByMemberLoader
-from tests.support import scope_world
+from tests.support import factories, scope_world
 from tests.support.graphql import counting_sql
 
 PRINCIPALS = scope_world.PRINCIPALS
@@ -307,3 +310,74 @@ async def test_a_batch_outside_the_scope_reads_no_row(db: str, principal: str) -
             [None if kind is UserByMemberLoader else [] for _ in keys],
             [],
         )
+
+
+async def test_a_partner_selling_to_two_accounts_reads_a_person_only_where_they_hold_its_seat(
+    db: str,
+) -> None:
+    # Given a reseller selling to two accounts; Nina is a member of both but holds its seat
+    # only in the first, Omar holds its seat in the second (and Nina a seat on the second
+    # account's online contract)
+    first = await factories.account(name="First")
+    second = await factories.account(name="Second")
+    reseller = await factories.partner()
+    nina = await factories.user(name="Nina")
+    omar = await factories.user(name="Omar")
+    nina_first = await factories.member(first, nina)
+    nina_second = await factories.member(second, nina)
+    omar_second = await factories.member(second, omar)
+    await factories.assign(
+        await factories.subscription(await factories.contract(first, partner=reseller), "ACDLT"),
+        nina,
+    )
+    await factories.assign(
+        await factories.subscription(await factories.contract(second, partner=reseller), "RVTLT"),
+        omar,
+    )
+    await factories.assign(await factories.subscription(await factories.contract(second)), nina)
+    keys = [(first.id, nina.id), (second.id, nina.id), (second.id, omar.id)]
+    scope = await read_scope(PartnerPrincipal(reseller.id))
+    # When the reseller loads the three members, their seats and products in one batch each
+    users = await Loaders(scope).get(UserByMemberLoader).load_many(keys)
+    by_id = (
+        await Loaders(scope)
+        .get(UserByIdLoader)
+        .load_many([nina_first.id, nina_second.id, omar_second.id])
+    )
+    seats = await Loaders(scope).get(CurrentAssignmentsByMemberLoader).load_many(keys)
+    products = await Loaders(scope).get(ProductsByMemberLoader).load_many(keys)
+    # Then Nina in the second account is not its business, though both the account and the
+    # person are, each on their own
+    assert [u["id"] if u else None for u in users] == [nina_first.id, None, omar_second.id]
+    assert [u["id"] if u else None for u in by_id] == [nina_first.id, None, omar_second.id]
+    assert [[s["subscription__product_id"] for s in group] for group in seats] == [
+        [(await Product.get(code="ACDLT")).id],
+        [],
+        [(await Product.get(code="RVTLT")).id],
+    ]
+    assert [[p["code"] for p in group] for group in products] == [["ACDLT"], [], ["RVTLT"]]
+
+
+async def test_a_member_reads_themselves_only_in_the_account_they_act_in(db: str) -> None:
+    # Given Chloé, a plain member of two accounts with a seat in each, acting in the first
+    first = await factories.account(name="First")
+    second = await factories.account(name="Second")
+    chloe = await factories.user(name="Chloé")
+    in_first = await factories.member(first, chloe)
+    in_second = await factories.member(second, chloe)
+    await factories.assign(await factories.subscription(await factories.contract(first)), chloe)
+    await factories.assign(
+        await factories.subscription(await factories.contract(second), "RVT"), chloe
+    )
+    scope = await read_scope(MemberPrincipal(chloe.id, {first.id: Role.USER}))
+    keys = [(first.id, chloe.id), (second.id, chloe.id)]
+    # When she loads herself in both accounts, with her seats and products
+    by_id = await Loaders(scope).get(UserByIdLoader).load_many([in_first.id, in_second.id])
+    users = await Loaders(scope).get(UserByMemberLoader).load_many(keys)
+    seats = await Loaders(scope).get(CurrentAssignmentsByMemberLoader).load_many(keys)
+    products = await Loaders(scope).get(ProductsByMemberLoader).load_many(keys)
+    # Then she reads only her membership of the account she acts in
+    assert [u["id"] if u else None for u in by_id] == [in_first.id, None]
+    assert [u["id"] if u else None for u in users] == [in_first.id, None]
+    assert [len(group) for group in seats] == [1, 0]
+    assert [[p["code"] for p in group] for group in products] == [["ACD"], []]
