@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.read_api"]
+BENCHMARKS = ["bench.read_api", "bench.upgrades"]
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, ErrorCode
-from models import CollectionItem, Product, SuiteMigration
+from models import CollectionItem, Product, SuiteItem, SuiteMigration
 from models.enums import Edition, ProductKind
 
 
@@ -25,6 +25,7 @@ class ProductSpec:
     edition: Edition | None = None
     full_version: str | None = None
     includes: tuple[str, ...] = ()
+    contains: tuple[str, ...] = ()
     migrates_to: tuple[str, ...] = ()
 
 
@@ -65,6 +66,7 @@ def parse_catalog(data: Mapping[str, Any]) -> CatalogSpec:
                     edition=edition,
                     full_version=raw.get("full_version"),
                     includes=tuple(raw.get("includes") or ()),
+                    contains=tuple(raw.get("contains") or ()),
                     migrates_to=tuple(raw.get("migrates_to") or ()),
                 )
             )
@@ -104,7 +106,14 @@ def catalog_problems(catalog: CatalogSpec) -> list[str]:
             for code in spec.includes:
                 if kind_of(code) is not ProductKind.PRODUCT:
                     problems.append(f"{spec.code}: includes {code}, which is not a product")
+        if spec.contains and spec.kind is not ProductKind.SUITE:
+            problems.append(f"{spec.code}: only suites list the products they contained")
         if spec.kind is ProductKind.SUITE:
+            if not spec.contains:
+                problems.append(f"{spec.code}: a suite contains at least one product")
+            for code in spec.contains:
+                if kind_of(code) is not ProductKind.PRODUCT:
+                    problems.append(f"{spec.code}: contains {code}, which is not a product")
             if not spec.migrates_to:
                 problems.append(f"{spec.code}: a suite migrates to at least one collection")
             for code in spec.migrates_to:
@@ -114,7 +123,8 @@ def catalog_problems(catalog: CatalogSpec) -> list[str]:
 
 
 async def load_catalog(catalog: CatalogSpec) -> dict[str, int]:
-    """Create or update every product and the collection and suite links; returns counts."""
+    """Create or update every product and the collection and suite links (what a suite
+    contained, what it migrates to); returns counts."""
     async with in_transaction():
         products: dict[str, Product] = {p.code: p for p in await Product.all()}
         created = 0
@@ -153,11 +163,14 @@ async def load_catalog(catalog: CatalogSpec) -> dict[str, int]:
                 links += await _sync_links(
                     SuiteMigration, "suite_id", "collection_id", owner, spec.migrates_to, products
                 )
+                links += await _sync_links(
+                    SuiteItem, "suite_id", "product_id", owner, spec.contains, products
+                )
     return {"products": len(catalog.products), "created": created, "links": links}
 
 
 async def _sync_links(
-    model: type[CollectionItem] | type[SuiteMigration],
+    model: type[CollectionItem] | type[SuiteMigration] | type[SuiteItem],
     owner_column: str,
     other_column: str,
     owner: Product,

@@ -6,7 +6,15 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.plans import moves_of
-from models import CollectionItem, Plan, PlanFeature, PlanMove, Product, SuiteMigration
+from models import (
+    CollectionItem,
+    Plan,
+    PlanFeature,
+    PlanMove,
+    Product,
+    SuiteItem,
+    SuiteMigration,
+)
 from schema.loaders.registry import Row, RowLoader, by_key, grouped
 
 PRODUCT_FIELDS = ("id", "code", "name", "kind", "edition", "full_version_id")
@@ -45,7 +53,10 @@ class FeaturesByPlanLoader(RowLoader[UUID, list[Row]]):
 
 
 async def _linked(
-    model: type[CollectionItem] | type[SuiteMigration], owner: str, other: str, keys: list[UUID]
+    model: type[CollectionItem] | type[SuiteMigration] | type[SuiteItem],
+    owner: str,
+    other: str,
+    keys: list[UUID],
 ) -> list[list[Row]]:
     """The products on the `other` side of a catalog link, by name, for each owner."""
     fields = [owner, *(f"{other}__{f}" for f in PRODUCT_FIELDS)]
@@ -78,3 +89,8 @@ class MovesByPlanLoader(RowLoader[UUID, list[UUID]]):
         )
         pairs = [(UUID(str(f)), UUID(str(t))) for f, t in rows]
         return [list(moves_of(pairs, key)) for key in keys]
+
+
+class ContainedProductsBySuiteLoader(RowLoader[UUID, list[Row]]):
+    async def load_rows(self, keys: list[UUID]) -> list[list[Row]]:
+        return await _linked(SuiteItem, "suite_id", "product", keys)

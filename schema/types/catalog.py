@@ -13,6 +13,7 @@ from schema.ids import to_global_id
 from schema.loaders.accounts import FeaturesByAccountLoader
 from schema.loaders.catalog import (
     CollectionsByProductLoader,
+    ContainedProductsBySuiteLoader,
     FeaturesByPlanLoader,
     IncludedProductsByCollectionLoader,
     MigrationTargetsBySuiteLoader,
@@ -74,6 +75,16 @@ class Product(Node):
             info.context.loaders.get(CollectionsByProductLoader), self.key
         )
         return collections
+
+    @strawberry.field(
+        description="For a suite: the products it contained (so a migration to a collection "
+        "knows which are new to its users); empty for products and collections."
+    )
+    def contains(self, info: Info) -> list[Product]:
+        products: list[Product] = many(
+            info.context.loaders.get(ContainedProductsBySuiteLoader), self.key
+        )
+        return products
 
     @strawberry.field(description="For a suite: the collections it can migrate to.")
     def migrates_to(self, info: Info) -> list[Product]:
@@ -157,6 +168,7 @@ makes_nodes(
     ProductByIdLoader,
     IncludedProductsByCollectionLoader,
     CollectionsByProductLoader,
+    ContainedProductsBySuiteLoader,
     MigrationTargetsBySuiteLoader,
     ProductsByMemberLoader,
 )

@@ -48,14 +48,62 @@ class UpgradePath(enum.Enum):
     )
 
 
+@strawberry.enum(
+    name="UpgradeRefusalCode",
+    description="Why an upgrade is not possible now: exactly the refusals of the upgrade rules.",
+)
+class UpgradeRefusalCode(enum.Enum):
+    NOT_ACCOUNT_ADMIN = enum_value(
+        "NOT_ACCOUNT_ADMIN", description="Only an admin of the account can ask for it."
+    )
+    NOT_AN_UPGRADE = enum_value(
+        "NOT_AN_UPGRADE", description="The catalog offers no such upgrade for this product."
+    )
+    SUBSCRIPTION_NOT_ACTIVE = enum_value(
+        "SUBSCRIPTION_NOT_ACTIVE",
+        description="The subscription is not active (an expired suite may still migrate; "
+        "its plan cannot change).",
+    )
+    TRADE_IN_ALREADY_OPEN = enum_value(
+        "TRADE_IN_ALREADY_OPEN",
+        description="The subscription is already in a trade-in: finish or cancel it first.",
+    )
+    PLAN_NOT_AN_UPGRADE = enum_value(
+        "PLAN_NOT_AN_UPGRADE",
+        description="A plan change: the plan is the current one or a lower one.",
+    )
+    PLAN_MOVE_NOT_OFFERED = enum_value(
+        "PLAN_MOVE_NOT_OFFERED",
+        description="A plan change: the current plan offers no move to that plan here.",
+    )
+    PLAN_CHANGE_ALREADY_OPEN = enum_value(
+        "PLAN_CHANGE_ALREADY_OPEN",
+        description="A plan change of the contract already waits for the partner: wait for "
+        "it or cancel it first.",
+    )
+
+
 @strawberry.type(name="UpgradeRefusal", description="Why an upgrade is not possible now.")
 class UpgradeRefusal:
     code: str = strawberry.field(
         description="Stable code: NOT_ACCOUNT_ADMIN, SUBSCRIPTION_NOT_ACTIVE, "
         "TRADE_IN_ALREADY_OPEN or NOT_AN_UPGRADE; for a plan change also "
-        "PLAN_CHANGE_ALREADY_OPEN."
+        "PLAN_NOT_AN_UPGRADE, PLAN_MOVE_NOT_OFFERED or PLAN_CHANGE_ALREADY_OPEN.",
+        deprecation_reason="Use `reason`: the same code as an enum, so clients can switch "
+        "over every value.",
+    )
+    reason: UpgradeRefusalCode = strawberry.field(
+        description="Why, as a code a client can switch over."
     )
     message: str = strawberry.field(description="The reason, for people.")
+
+    @classmethod
+    def from_domain(cls, refusal: upgrades.Refusal) -> UpgradeRefusal:
+        return cls(
+            code=refusal.code.value,
+            reason=UpgradeRefusalCode[refusal.code.value],
+            message=refusal.message,
+        )
 
 
 @strawberry.type(
@@ -91,9 +139,7 @@ class UpgradeOption:
         return cls(
             kind=to_graphql(UpgradeKind, option.kind),
             eligible=option.eligible,
-            refusal=UpgradeRefusal(code=refusal.code.value, message=refusal.message)
-            if refusal
-            else None,
+            refusal=UpgradeRefusal.from_domain(refusal) if refusal else None,
             path=UpgradePath(option.path.value),
             reinstall_required=option.reinstall_required,
             serial_number_update_required=option.serial_number_update_required,

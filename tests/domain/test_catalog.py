@@ -6,7 +6,15 @@ from app.data_files import DATA_DIR, read_yaml
 from domain.catalog import load_catalog, parse_catalog
 from domain.errors import DomainError, ErrorCode
 from domain.plans import load_plans, parse_plans
-from models import CollectionItem, Plan, PlanFeature, PlanMove, Product, SuiteMigration
+from models import (
+    CollectionItem,
+    Plan,
+    PlanFeature,
+    PlanMove,
+    Product,
+    SuiteItem,
+    SuiteMigration,
+)
 from models.enums import Edition, ProductKind
 
 
@@ -18,6 +26,7 @@ def test_the_shipped_catalog_is_valid() -> None:
     assert by_code["AECCOL"].kind is ProductKind.COLLECTION
     assert "RVT" in by_code["AECCOL"].includes
     assert by_code["BDSPRM"].migrates_to == ("AECCOL",)
+    assert by_code["BDSPRM"].contains == ("ACD", "RVT", "3DSMAX", "NAVMAN")
 
 
 def test_every_broken_rule_is_reported_at_once() -> None:
@@ -29,7 +38,7 @@ def test_every_broken_rule_is_reported_at_once() -> None:
             {"code": "Z", "name": "Z", "edition": "PRO"},
         ],
         "collections": [{"code": "COL", "name": "Col", "includes": ["SUITE"]}],
-        "suites": [{"code": "SUITE", "name": "Suite", "migrates_to": ["Y"]}],
+        "suites": [{"code": "SUITE", "name": "Suite", "contains": ["Y"], "migrates_to": ["Y"]}],
     }
     # When it is parsed
     with pytest.raises(DomainError) as raised:
@@ -45,6 +54,71 @@ def test_every_broken_rule_is_reported_at_once() -> None:
     )
 
 
+def test_what_a_suite_contained_must_be_products() -> None:
+    # Given a suite that lists nothing, one that lists a collection and a suite, and a
+    # collection that lists what it "contained"
+    data = {
+        "products": [{"code": "P", "name": "P", "edition": "FULL"}],
+        "collections": [
+            {"code": "COL", "name": "Col", "includes": ["P"], "contains": ["P"]},
+        ],
+        "suites": [
+            {"code": "EMPTY", "name": "Empty", "migrates_to": ["COL"]},
+            {
+                "code": "MIXED",
+                "name": "Mixed",
+                "contains": ["P", "COL", "EMPTY", "NOPE"],
+                "migrates_to": ["COL"],
+            },
+        ],
+    }
+    # When it is parsed
+    with pytest.raises(DomainError) as raised:
+        parse_catalog(data)
+    # Then each broken rule is named
+    assert raised.value.message == (
+        "invalid catalog: COL: only suites list the products they contained; "
+        "EMPTY: a suite contains at least one product; "
+        "MIXED: contains COL, which is not a product; "
+        "MIXED: contains EMPTY, which is not a product; "
+        "MIXED: contains NOPE, which is not a product"
+    )
+
+
+async def _contained(suite_code: str) -> list[str]:
+    suite = await Product.get(code=suite_code)
+    codes = await SuiteItem.filter(suite_id=suite.id).values_list("product__code", flat=True)
+    return sorted(map(str, codes))
+
+
+async def test_suites_are_loaded_with_what_they_contained(db: str) -> None:
+    # Given the database with the shipped catalog loaded (the fixture did)
+    # Then every suite lists its products
+    assert {code: await _contained(code) for code in ("BDSPRM", "PDSULT", "ECSCAD", "IDSPRM")} == {
+        "BDSPRM": ["3DSMAX", "ACD", "NAVMAN", "RVT"],
+        "PDSULT": ["3DSMAX", "ACD", "INVPROSA", "NAVMAN", "VAULTPRO"],
+        "ECSCAD": ["3DSMAX", "MAYA", "MOTIONBUILDER"],
+        "IDSPRM": ["3DSMAX", "ACD", "CIV3D", "INFRAWORKS", "NAVMAN"],
+    }
+
+
+async def test_reloading_a_suite_updates_what_it_contained_in_place(db: str) -> None:
+    # Given the shipped catalog, with Building Design Suite Premium losing 3ds Max and
+    # gaining Civil 3D
+    data = read_yaml(DATA_DIR / "catalog.yaml")
+    data["suites"][0]["contains"] = ["ACD", "RVT", "NAVMAN", "CIV3D"]
+    untouched = await SuiteItem.filter(product__code="ACD", suite__code="BDSPRM").first()
+    # When it is loaded again
+    await load_catalog(parse_catalog(data))
+    # Then the suite lists exactly the new products, the kept link is the same row, and
+    # the other suites did not change
+    assert await _contained("BDSPRM") == ["ACD", "CIV3D", "NAVMAN", "RVT"]
+    kept = await SuiteItem.get(product__code="ACD", suite__code="BDSPRM")
+    assert untouched is not None
+    assert kept.id == untouched.id
+    assert await SuiteItem.all().count() == 17
+
+
 async def test_loading_twice_changes_nothing(db: str) -> None:
     # Given the database with the catalog and plans already loaded (the fixture did)
     catalog = parse_catalog(read_yaml(DATA_DIR / "catalog.yaml"))
@@ -53,6 +127,7 @@ async def test_loading_twice_changes_nothing(db: str) -> None:
         await Product.all().count(),
         await CollectionItem.all().count(),
         await SuiteMigration.all().count(),
+        await SuiteItem.all().count(),
         await Plan.all().count(),
         await PlanFeature.all().count(),
         await PlanMove.all().count(),
@@ -66,11 +141,12 @@ async def test_loading_twice_changes_nothing(db: str) -> None:
         await Product.all().count(),
         await CollectionItem.all().count(),
         await SuiteMigration.all().count(),
+        await SuiteItem.all().count(),
         await Plan.all().count(),
         await PlanFeature.all().count(),
         await PlanMove.all().count(),
     ]
-    assert after == before == [22, 16, 4, 2, 10, 1]
+    assert after == before == [22, 16, 4, 17, 2, 10, 1]
 
 
 async def test_reloading_an_edited_catalog_updates_in_place(db: str) -> None:

@@ -346,15 +346,18 @@ async def test_catalog_products_and_their_relations(
     api = empty_api
     query = """{ catalog {
         lt: product(code: "ACDLT") { kind edition fullVersion { code } }
-        acd: product(code: "ACD") { includedIn { code } }
+        acd: product(code: "ACD") { includedIn { code } contains { code } }
         aec: product(code: "AECCOL") { kind edition includes { code } }
-        suite: product(code: "BDSPRM") { kind migratesTo { code name } }
+        suite: product(code: "BDSPRM") { kind contains { code } migratesTo { code name } }
         unknown: product(code: "NOPE") { code }
         suites: products(first: 10, kind: SUITE) { totalCount edges { node { code } } }
     } }"""
     catalog = (await data(api, alice, query))["catalog"]
     assert catalog["lt"] == {"kind": "PRODUCT", "edition": "LT", "fullVersion": {"code": "ACD"}}
-    assert catalog["acd"] == {"includedIn": [{"code": "AECCOL"}, {"code": "PDMCOL"}]}
+    assert catalog["acd"] == {
+        "includedIn": [{"code": "AECCOL"}, {"code": "PDMCOL"}],
+        "contains": [],
+    }
     assert catalog["aec"]["edition"] is None
     assert [p["code"] for p in catalog["aec"]["includes"]] == [
         "3DSMAX",
@@ -366,6 +369,7 @@ async def test_catalog_products_and_their_relations(
     ]
     assert catalog["suite"] == {
         "kind": "SUITE",
+        "contains": [{"code": "3DSMAX"}, {"code": "ACD"}, {"code": "NAVMAN"}, {"code": "RVT"}],
         "migratesTo": [
             {"code": "AECCOL", "name": "Architecture, Engineering & Construction Collection"}
         ],

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models import Account, Partner
+from models import Account, Partner, ProductSubscription
 from models.enums import Channel, LicenseModel, PartnerKind, SubscriptionStatus
 from schema.ids import to_global_id
 from tests.support import factories
@@ -158,4 +158,67 @@ async def test_a_partner_reads_the_options_but_cannot_ask_for_them(
     assert sorted(options) == ["RVTLT"]
     assert {o["refusal"]["code"] for opts in options.values() for o in opts} == {
         "NOT_ACCOUNT_ADMIN"
+    }
+
+
+REASONS = """query($account: ID!) { account(id: $account) { subscriptions(first: 20) { edges {
+  node { product { code } upgradeOptions { kind refusal { reason code message } } }
+} } } }"""
+
+
+async def _refusals(api: httpx.AsyncClient, token: str, acme: Acme) -> set[tuple[str, ...]]:
+    account = to_global_id("Account", acme.account.id)
+    result = await data(api, token, REASONS, account=account)
+    return {
+        (node["product"]["code"], o["kind"], *o["refusal"].values())
+        for edge in result["account"]["subscriptions"]["edges"]
+        for node in [edge["node"]]
+        for o in node["upgradeOptions"]
+        if o["refusal"] is not None
+    }
+
+
+async def test_each_refusal_gives_its_reason_as_an_enum_beside_the_deprecated_code(
+    empty_api: httpx.AsyncClient, acme: Acme
+) -> None:
+    # Given Acme's AutoCAD LT in an open trade-in
+    acdlt = await ProductSubscription.get(
+        contract__account_id=acme.account.id, product__code="ACDLT"
+    )
+    await factories.trade_in(acdlt, "ACD")
+    # When its admin and its reseller read the options
+    as_admin = await _refusals(empty_api, acme.admin_token, acme)
+    as_reseller = await _refusals(empty_api, await factories.partner_token(acme.reseller), acme)
+    # Then each refusal has the same code in `reason` and in `code`
+    assert as_admin == {
+        (
+            "ACDLT",
+            "LT_TO_FULL",
+            "TRADE_IN_ALREADY_OPEN",
+            "TRADE_IN_ALREADY_OPEN",
+            "The subscription is already in a trade-in: finish or cancel it first.",
+        ),
+        (
+            "BDSPRM",
+            "STANDARD_TO_PREMIUM",
+            "SUBSCRIPTION_NOT_ACTIVE",
+            "SUBSCRIPTION_NOT_ACTIVE",
+            "Only active subscriptions change plan.",
+        ),
+    }
+    assert as_reseller == {
+        (
+            "RVTLT",
+            "LT_TO_FULL",
+            "NOT_ACCOUNT_ADMIN",
+            "NOT_ACCOUNT_ADMIN",
+            "Only an admin of the account can upgrade its products.",
+        ),
+        (
+            "RVTLT",
+            "STANDARD_TO_PREMIUM",
+            "NOT_ACCOUNT_ADMIN",
+            "NOT_ACCOUNT_ADMIN",
+            "Only an admin of the account can change its plan.",
+        ),
     }
