@@ -23,9 +23,11 @@ from models.enums import (
     SubscriptionStatus,
 )
 from schema.ids import to_global_id
+from tests.conftest import make_settings
 from tests.support import factories
 from tests.support.graphql import data
-from tests.support.services import start_api_server
+from tests.support.services import RedisServer, start_api_server
+from tests.support.tokens import member_token
 
 # The API's clock in these tests: the grace end is exactly 30 days after it.
 NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
@@ -366,41 +368,21 @@ OPTIONS = """query($id: ID!) { node(id: $id) { ... on ProductSubscription {
     serialNumberUpdateRequired notices targetProduct { code } partner { code } } } } }"""
 
 
-async def test_every_option_is_what_a_dry_run_answers(
-    api_at_now: httpx.AsyncClient, db: str
-) -> None:
-    # Given one subscription of each upgrade case, online and resold
-    world = await World().build()
-    subscriptions = [
-        await world.lt(),
-        await factories.subscription(world.online, "ACD"),
-        await factories.subscription(world.resold, "RVTLT"),
-        await factories.subscription(
-            world.online,
-            "INVPROSA",
-            license_model=LicenseModel.NETWORK,
-            release_year=2018,
-            serial_number="100-00000001",
-        ),
-        await factories.subscription(world.resold, "BDSPRM", status=SubscriptionStatus.EXPIRED),
-        await factories.subscription(world.online, "ACD", status=SubscriptionStatus.EXPIRED),
-    ]
-    compared = 0
+async def _options_agree_with_dry_runs(
+    api: httpx.AsyncClient, token: str, subscriptions: list[Any]
+) -> list[tuple[str, str, bool]]:
+    """For each product option of each subscription, assert a dry run of the same upgrade
+    answers what the option says; returns (product, target, eligible) of those compared."""
+    compared = []
     for sub in subscriptions:
         node_id = to_global_id("ProductSubscription", sub.id)
-        options = (await data(api_at_now, world.alice_token, OPTIONS, id=node_id))["node"]
+        options = (await data(api, token, OPTIONS, id=node_id))["node"]
+        product = await models.Product.get(id=sub.product_id)
         for option in options["upgradeOptions"]:
             if option["kind"] == "STANDARD_TO_PREMIUM":
                 continue
-            # When the same upgrade is dry-run
-            result = await _upgrade(
-                api_at_now,
-                world.alice_token,
-                sub,
-                option["targetProduct"]["code"],
-                dryRun=True,
-            )
-            # Then it answers what the option says
+            target = option["targetProduct"]["code"]
+            result = await _upgrade(api, token, sub, target, dryRun=True)
             if option["eligible"]:
                 preview = result["preview"]
                 assert (
@@ -422,5 +404,68 @@ async def test_every_option_is_what_a_dry_run_answers(
                 )
             else:
                 assert [e["code"] for e in result["userErrors"]] == [option["refusal"]["code"]]
-            compared += 1
-    assert compared == 8
+            compared.append((product.code, target, option["eligible"]))
+    return compared
+
+
+async def test_every_option_is_what_a_dry_run_answers(
+    api_at_now: httpx.AsyncClient, db: str
+) -> None:
+    # Given one subscription of each upgrade case, online and resold
+    world = await World().build()
+    subscriptions = [
+        await world.lt(),
+        await factories.subscription(world.online, "ACD"),
+        await factories.subscription(world.resold, "RVTLT"),
+        await factories.subscription(
+            world.online,
+            "INVPROSA",
+            license_model=LicenseModel.NETWORK,
+            release_year=2018,
+            serial_number="100-00000001",
+        ),
+        await factories.subscription(world.resold, "BDSPRM", status=SubscriptionStatus.EXPIRED),
+        await factories.subscription(world.online, "ACD", status=SubscriptionStatus.EXPIRED),
+    ]
+    # When each option is dry-run, Then the answers agree (asserted inside)
+    compared = await _options_agree_with_dry_runs(api_at_now, world.alice_token, subscriptions)
+    assert len(compared) == 8
+
+
+@pytest.fixture
+async def demo_api_at_now(
+    demo_db: str, redis_server: RedisServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the demo data with its clock at NOW."""
+    app = create_app(
+        make_settings(demo_db, redis_url=redis_server.url),
+        manage_database=False,
+        clock=NOW.timestamp,
+    )
+    server = await start_api_server(app)
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+        yield client
+    await server.stop()
+
+
+async def test_the_options_of_every_demo_subscription_are_what_dry_runs_answer(
+    demo_api_at_now: httpx.AsyncClient,
+) -> None:
+    # Given every subscription of the demo account, and its primary admin
+    acme = await models.Account.get(name="Acme Engineering")
+    token = await member_token("alice.martin@acme.example", "Acme Engineering")
+    subscriptions = await ProductSubscription.filter(contract__account_id=acme.id).order_by(
+        "created_at", "id"
+    )
+    # When each product option is dry-run, Then the answers agree
+    compared = await _options_agree_with_dry_runs(demo_api_at_now, token, subscriptions)
+    assert compared == [
+        ("ACDLT", "ACD", True),
+        ("ACD", "AECCOL", True),
+        ("ACD", "PDMCOL", True),
+        ("RVTLT", "RVT", True),
+        ("INVLT", "INVPROSA", True),
+        ("INVPROSA", "PDMCOL", True),
+        ("CIV3D", "AECCOL", True),
+        ("BDSPRM", "AECCOL", True),
+    ]
