@@ -119,14 +119,17 @@ query UsersOfContract($account: ID!, $contract: ID!, $after: String) {
         "Subscriptions with upgrade options",
         """# Seats, and what each subscription can be upgraded to: whether you can ask for it
 # now (and why not), self-service or through which partner, and what it changes.
+# The upgrade tabs take a subscription's `id`, one of its options' `targetProduct { id }`
+# and its `contract { id }`.
 query Subscriptions($account: ID!) {
   account(id: $account) {
     subscriptions(first: 50) {
       edges {
         node {
+          id
           product { name kind edition fullVersion { name } includedIn { name } }
           plan { name }
-          contract { number channel partner { name } }
+          contract { id number channel partner { name } }
           status
           seats
           seatsAssigned
@@ -137,8 +140,8 @@ query Subscriptions($account: ID!) {
           tradeIn { status graceEndsAt }
           upgradeOptions {
             kind
-            targetProduct { name }
-            targetPlan { name }
+            targetProduct { id name }
+            targetPlan { code name }
             eligible
             refusal { code message }
             path
@@ -155,6 +158,126 @@ query Subscriptions($account: ID!) {
 }
 """,
         '{"account": "<account id>"}',
+    ),
+    Example(
+        "Dry run an upgrade",
+        """# With the admin's token. What an upgrade would do, changing nothing: the
+# subscription id and the target product id come from the "Subscriptions with upgrade
+# options" tab (a subscription's `id`, one of its upgradeOptions' `targetProduct { id }`).
+mutation UpgradeDryRun($input: SubscriptionUpgradeInput!) {
+  subscriptionUpgrade(input: $input) {
+    preview {
+      kind path graceEndsAt reinstallRequired serialNumberUpdateRequired notices
+      partner { name contactEmail }
+      newSubscription { seats termEndsOn product { name } plan { name } }
+      keepingAccess { name }
+      emails { kind recipients }
+    }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"subscriptionId": "<subscription id>", "targetProductId": "<product id>", '
+        '"dryRun": true}}',
+    ),
+    Example(
+        "Upgrade a subscription",
+        """# With the admin's token; the ids come from the "Subscriptions with upgrade options"
+# tab, as for the dry run. An online subscription is upgraded at once (IN_GRACE: the old
+# and the new subscription both work until graceEndsAt); one bought through a reseller or
+# the sales team sends a request to its partner (AWAITING_PARTNER), who answers it.
+mutation Upgrade($input: SubscriptionUpgradeInput!) {
+  subscriptionUpgrade(input: $input) {
+    tradeIn {
+      id status kind graceEndsAt serialNumberUpdateRequired reinstallRequired
+      partner { name contactEmail }
+      source { status product { name } }
+      target { status seats serialNumber product { name } plan { name } }
+    }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"subscriptionId": "<subscription id>", "targetProductId": "<product id>", '
+        '"idempotencyKey": "<any unique string>"}}',
+    ),
+    Example(
+        "A partner's pending requests",
+        """# With the partner's token: the upgrade requests (TradeIn) and plan changes
+# (PlanChange) waiting for your answer, oldest first. Pass a TradeIn's id to the next tab
+# (tradeInFulfill); a PlanChange's id to planChangeFulfill or planChangeDecline.
+query PendingRequests($after: String) {
+  viewer {
+    partner {
+      name
+      pendingRequests(first: 20, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges {
+          node {
+            __typename
+            ... on TradeIn {
+              id kind status reinstallRequired serialNumberUpdateRequired
+              targetProduct { name }
+              source { seats product { name } contract { number account { name } } }
+            }
+            ... on PlanChange {
+              id planChangeStatus: status createdAt fromPlan { name } toPlan { name }
+              contract { number account { name } }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+""",
+    ),
+    Example(
+        "A partner answers an upgrade request",
+        """# With the partner's token: fulfill the request (its ID is in the partner's pending
+# requests tab and in the request email). This is the order: the new subscription starts,
+# the old one is in grace. tradeInDecline takes a `reason` too (emailed to the account's
+# admins); an admin withdraws a request still awaiting its partner with tradeInCancel.
+mutation Fulfill($input: TradeInFulfillInput!) {
+  tradeInFulfill(input: $input) {
+    tradeIn {
+      status orderedAt graceEndsAt daysLeft newSerialNumber notices
+      target { product { name } serialNumber }
+      steps { number title optional done total remaining }
+      progress { usersOnlyOnOld usersMoved daysLeft }
+    }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"tradeInId": "<trade-in id>", "idempotencyKey": "<any unique string>"}}',
+    ),
+    Example(
+        "Move a contract to Premium",
+        """# With the admin's token; the contract id is a subscription's `contract { id }` in the
+# "Subscriptions with upgrade options" tab (its STANDARD_TO_PREMIUM option says whether
+# you may). Every active subscription of the contract moves. An online contract changes at
+# once and the account has the new features; others send a request to their partner, who
+# answers with planChangeFulfill or planChangeDecline. Add "dryRun": true to only preview.
+mutation PlanChange($input: ContractPlanChangeInput!) {
+  contractPlanChange(input: $input) {
+    planChange {
+      id status completedAt fromPlan { name } toPlan { name }
+      partner { name }
+      contract { number account { features { code name kind } } }
+    }
+    preview {
+      path
+      subscriptions { product { name } }
+      featuresGained { code name }
+    }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"contractId": "<contract id>", "planCode": "PREMIUM", '
+        '"idempotencyKey": "<any unique string>"}}',
     ),
 )
 
