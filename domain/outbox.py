@@ -74,6 +74,37 @@ async def record_email(
     return message
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email to write with `record_emails` (the arguments of `record_email`)."""
+
+    template: str
+    recipient: str
+    context: dict[str, Any]
+    dedupe_key: str
+    locale: str = "en"
+
+
+async def record_emails(emails: Sequence[Email], *, now: dt.datetime) -> list[OutboxMessage]:
+    """Write many emails in one statement (a command over many users); call inside the
+    transaction of their cause. Unlike `record_email`, every `dedupe_key` must be new (a
+    key of the cause's fresh rows): a duplicate fails the statement and the transaction."""
+    rows = [
+        OutboxMessage(
+            kind=OutboxKind.EMAIL,
+            name=email.template,
+            recipient=email.recipient,
+            payload={**_jsonable(email.context), "locale": email.locale},
+            dedupe_key=email.dedupe_key,
+            available_at=now,
+        )
+        for email in emails
+    ]
+    if rows:
+        await OutboxMessage.bulk_create(rows)
+    return rows
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

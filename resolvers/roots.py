@@ -10,6 +10,7 @@ from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
 from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
 from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
 from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
+from resolvers.mutations.seat_assign import SeatAssignMutation
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
@@ -33,5 +34,6 @@ class Mutation(
     PlanChangeFulfillMutation,
     PlanChangeDeclineMutation,
     PlanChangeCancelMutation,
+    SeatAssignMutation,
 ):
     pass

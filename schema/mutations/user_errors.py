@@ -30,6 +30,12 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     "partner.",
     ErrorCode.NOT_AWAITING_PARTNER: "The request no longer waits for the partner (fulfilled, "
     "declined or cancelled).",
+    ErrorCode.NOT_A_MEMBER: "The user is not a member of the subscription's account.",
+    ErrorCode.SEAT_LIMIT_REACHED: "Not enough free seats: the message says how many are "
+    "missing; nothing was assigned.",
+    ErrorCode.SEAT_NOT_ASSIGNED: "The user has no seat on the trade-in's source subscription.",
+    ErrorCode.TRADE_IN_NOT_IN_GRACE: "The trade-in is not in its grace period (it awaits its "
+    "partner, or it is over).",
 }
 
 
