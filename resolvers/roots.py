@@ -11,6 +11,7 @@ from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
 from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
 from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
 from resolvers.mutations.seat_assign import SeatAssignMutation
+from resolvers.mutations.seat_transfer import SeatTransferMutation
 from resolvers.mutations.seat_unassign import SeatUnassignMutation
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
@@ -37,5 +38,6 @@ class Mutation(
     PlanChangeCancelMutation,
     SeatAssignMutation,
     SeatUnassignMutation,
+    SeatTransferMutation,
 ):
     pass
