@@ -233,6 +233,12 @@ async def test_who_may_transfer_and_only_in_grace(api_at_now: httpx.AsyncClient,
     assert await refused(api_at_now, world.alice_token, awaiting) == [
         ("TRADE_IN_NOT_IN_GRACE", field)
     ]
+    # A completed trade-in (its grace period over) moves nobody either
+    trade.trade_in.status = TradeInStatus.COMPLETED
+    await trade.trade_in.save(update_fields=["status"])
+    assert await refused(api_at_now, world.alice_token, trade.trade_in) == [
+        ("TRADE_IN_NOT_IN_GRACE", field)
+    ]
 
 
 async def test_a_rolled_back_transfer_writes_no_email(
