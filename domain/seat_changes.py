@@ -66,12 +66,21 @@ USERS_FIELD = ("input", "userIds")
 
 
 class SeatRefusals(DomainError):
-    """Several refusals at once: one per user at fault, and the seats missing."""
+    """Several refusals at once: one per user at fault, in the order of `userIds`, then
+    the seats missing."""
 
     def __init__(self, errors: Sequence[DomainError]) -> None:
-        first = errors[0]
+        ordered = sorted(errors, key=_position)
+        first = ordered[0]
         super().__init__(first.code, first.message, first.field)
-        self.errors = tuple(errors)
+        self.errors = tuple(ordered)
+
+
+def _position(error: DomainError) -> int:
+    """The index of the user an error names; errors about no one user come last."""
+    if len(error.field) == len(USERS_FIELD) + 1:
+        return int(error.field[-1])
+    return MAX_USERS
 
 
 # Decisions ------------------------------------------------------------------------------

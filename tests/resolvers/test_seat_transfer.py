@@ -194,9 +194,9 @@ async def test_all_or_nothing(api_at_now: httpx.AsyncClient, db: str) -> None:
     # Chloé, Then each is reported at its index and nobody moves
     users = [uid(world.chloe_m), uid(world.alice_m), uid(world.gus_m), "x"]
     assert await refused(api_at_now, world.alice_token, trade.trade_in, users) == [
+        ("SEAT_NOT_ASSIGNED", ["input", "userIds", "1"]),
         ("NOT_FOUND", ["input", "userIds", "2"]),
         ("NOT_FOUND", ["input", "userIds", "3"]),
-        ("SEAT_NOT_ASSIGNED", ["input", "userIds", "1"]),
     ]
     assert await refused(api_at_now, world.alice_token, trade.trade_in, []) == [
         ("INVALID_INPUT", ["input", "userIds"])
@@ -262,3 +262,18 @@ async def test_a_rolled_back_transfer_writes_no_email(
     )
     assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await row_counts() == before
+
+
+async def test_the_same_key_replays_the_first_transfer(
+    api_at_now: httpx.AsyncClient, db: str
+) -> None:
+    # Given a transfer sent with an idempotency key
+    world = await World().build()
+    trade = await Trade().build(world)
+    first = await transfer(api_at_now, world.alice_token, trade.trade_in, idempotencyKey="t-1")
+    counts = await row_counts()
+    # When it is sent again with the same key, Then the same moves come back, nothing new
+    second = await transfer(api_at_now, world.alice_token, trade.trade_in, idempotencyKey="t-1")
+    assert second["assignments"] == first["assignments"]
+    assert len(second["assignments"]) == 2
+    assert await row_counts() == counts
