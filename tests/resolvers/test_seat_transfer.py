@@ -14,7 +14,7 @@ from models.enums import SubscriptionStatus, TradeInStatus, UnassignReason, Upgr
 from schema.ids import to_global_id
 from tests.resolvers.test_seat_assign import NOW, World, api_at_now, emails, row_counts, uid
 from tests.support import factories
-from tests.support.graphql import data
+from tests.support.graphql import counting_sql, data
 
 __all__ = ["api_at_now"]
 
@@ -277,3 +277,50 @@ async def test_the_same_key_replays_the_first_transfer(
     assert second["assignments"] == first["assignments"]
     assert len(second["assignments"]) == 2
     assert await row_counts() == counts
+
+
+async def statements_for(api: httpx.AsyncClient, users: int) -> list[str]:
+    """Transfer `users` members (none named) of an ACD trade-in in grace to the AEC
+    Collection; returns the request's statements."""
+    team = await factories.team()
+    contract = await factories.contract(team.account)
+    source = await factories.subscription(
+        contract, "ACD", seats=users, status=SubscriptionStatus.IN_GRACE
+    )
+    target = await factories.subscription(contract, "AECCOL", seats=users)
+    for _ in range(users):
+        person = await factories.user()
+        await factories.member(team.account, person)
+        await factories.assign(source, person)
+    trade_in = await factories.trade_in(
+        source,
+        "AECCOL",
+        kind=UpgradeKind.PRODUCT_TO_COLLECTION,
+        status=TradeInStatus.IN_GRACE,
+        target=target,
+        ordered_at=NOW,
+        grace_ends_at=NOW,
+    )
+    with counting_sql() as statements:
+        result = await transfer(api, team.admin_token, trade_in)
+    assert result["userErrors"] == []
+    assert len(result["assignments"]) == users
+    return statements
+
+
+async def test_transferring_3_or_300_users_costs_the_same_statements(
+    empty_api: httpx.AsyncClient, db: str
+) -> None:
+    # Given ACD trade-ins to the AEC Collection with 3 and 300 users only on the source
+    # When each is transferred in one call
+    small = await statements_for(empty_api, 3)
+    large = await statements_for(empty_api, 300)
+    # Then both cost the same 27 statements: the token and its membership; the trade-in
+    # (locked), its contract, both subscriptions (locked); the seats on each; the users
+    # only on the source and their memberships; what they can use now; the new seats in
+    # one insert, the old ones ended in one update; the collection's products and the
+    # account of the emails; the emails in one insert; the audit event; the emails handed
+    # over; and the payload (the trade-in, its subscriptions, seats and steps, the users
+    # and products of the new seats)
+    assert (len(small), len(large)) == (27, 27), "\n".join(large)
+    assert await OutboxMessage.all().count() == 303
