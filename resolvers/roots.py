@@ -14,6 +14,7 @@ from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
 from resolvers.mutations.trade_in_fulfill import TradeInFulfillMutation
+from resolvers.mutations.user_invite import UserInviteMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
 
@@ -33,5 +34,6 @@ class Mutation(
     PlanChangeFulfillMutation,
     PlanChangeDeclineMutation,
     PlanChangeCancelMutation,
+    UserInviteMutation,
 ):
     pass
