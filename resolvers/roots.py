@@ -7,6 +7,7 @@ import strawberry
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
 from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
+from resolvers.mutations.member_role_change import MemberRoleChangeMutation
 from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
 from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
 from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
@@ -35,5 +36,6 @@ class Mutation(
     PlanChangeDeclineMutation,
     PlanChangeCancelMutation,
     UserInviteMutation,
+    MemberRoleChangeMutation,
 ):
     pass
