@@ -7,6 +7,7 @@ import strawberry
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
 from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
+from resolvers.mutations.member_remove import MemberRemoveMutation
 from resolvers.mutations.member_role_change import MemberRoleChangeMutation
 from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
 from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
@@ -37,5 +38,6 @@ class Mutation(
     PlanChangeCancelMutation,
     UserInviteMutation,
     MemberRoleChangeMutation,
+    MemberRemoveMutation,
 ):
     pass
