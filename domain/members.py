@@ -14,6 +14,8 @@ Rules:
 - Every command locks the account row and then its memberships (in id order) before it
   reads them, so concurrent member commands on one account run one after the other and
   each decides on what the previous one committed.
+- The same new person invited into two accounts at once is created once: the loser of
+  the race on the email's unique index finds the winner's row and joins as that person.
 - Removing a member unassigns their active seats on the account's subscriptions (reason
   ADMIN, at `now`) and deletes the membership; nothing else is revoked (the person, their
   other memberships and seats, and their tokens for other accounts stay).
@@ -34,7 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from domain import audit, outbox
 from domain.access import ReadScope
@@ -295,7 +299,14 @@ async def invite(
     before = locked.counts()
     created = person is None
     if person is None:
-        person = await User.create(email=email, name=name, locale=locale)
+        try:
+            async with in_transaction():  # a savepoint: the failure below keeps the rest
+                person = await User.create(email=email, name=name, locale=locale)
+        except IntegrityError:
+            # A concurrent invitation into another account created the person first (its
+            # row is visible once it committed): they join as the person they now are.
+            person = await User.get(email=email)
+            created = False
     membership = await Membership.create(account_id=locked.account.id, user_id=person.id, role=role)
     locked.memberships.append(membership)
     inviter = await User.get_or_none(id=actor_user_id) if actor_user_id else None
