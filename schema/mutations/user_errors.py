@@ -30,6 +30,9 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     "partner.",
     ErrorCode.NOT_AWAITING_PARTNER: "The request no longer waits for the partner (fulfilled, "
     "declined or cancelled).",
+    ErrorCode.ALREADY_A_MEMBER: "The person is already a member of the account.",
+    ErrorCode.LAST_PRIMARY_ADMIN: "The account's primary admin can be neither demoted nor "
+    "removed: promote another member to primary admin first.",
 }
 
 
