@@ -7,6 +7,8 @@ import strawberry
 from resolvers.accounts import AccountQueries
 from resolvers.catalog import CatalogQueries
 from resolvers.mutations.contract_plan_change import ContractPlanChangeMutation
+from resolvers.mutations.member_remove import MemberRemoveMutation
+from resolvers.mutations.member_role_change import MemberRoleChangeMutation
 from resolvers.mutations.plan_change_cancel import PlanChangeCancelMutation
 from resolvers.mutations.plan_change_decline import PlanChangeDeclineMutation
 from resolvers.mutations.plan_change_fulfill import PlanChangeFulfillMutation
@@ -17,6 +19,7 @@ from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
 from resolvers.mutations.trade_in_fulfill import TradeInFulfillMutation
+from resolvers.mutations.user_invite import UserInviteMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
 
@@ -39,5 +42,8 @@ class Mutation(
     SeatAssignMutation,
     SeatUnassignMutation,
     SeatTransferMutation,
+    UserInviteMutation,
+    MemberRoleChangeMutation,
+    MemberRemoveMutation,
 ):
     pass

@@ -59,7 +59,7 @@ async def pending(
         return scoped.empty()
     trade_ins, plan_changes = _trade_ins(partner_id), _plan_changes(partner_id)
     paged: list[tuple[QuerySet[Any], Sequence[str], Callable[[dict[str, Any]], Any]]] = [
-        (trade_ins, (*TRADE_IN_FIELDS, "created_at"), node_maker(TradeInByIdLoader)),
+        (trade_ins, TRADE_IN_FIELDS, node_maker(TradeInByIdLoader)),
         (plan_changes, PLAN_CHANGE_FIELDS, node_maker(PlanChangeByIdLoader)),
     ]
     rows: list[tuple[Any, Any, dict[str, Any], Any]] = []

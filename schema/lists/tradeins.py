@@ -33,6 +33,6 @@ async def of_account(
             status=TradeInStatus(filter.status.name) if filter and filter.status else None,
         ),
         sort=("-created_at", "-id"),
-        fields=(*TRADE_IN_FIELDS, "created_at"),
+        fields=TRADE_IN_FIELDS,
         to_node=node_maker(TradeInByIdLoader),
     )

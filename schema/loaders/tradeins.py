@@ -29,6 +29,7 @@ TRADE_IN_FIELDS = (
     "serial_number_update_required",
     "reinstall_required",
     "completed_at",
+    "created_at",
     "new_serial_number",
     "decline_reason",
     "source__contract__account_id",

@@ -36,6 +36,9 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.SEAT_NOT_ASSIGNED: "The user has no seat on the trade-in's source subscription.",
     ErrorCode.TRADE_IN_NOT_IN_GRACE: "The trade-in is not in its grace period (it awaits its "
     "partner, or it is over).",
+    ErrorCode.ALREADY_A_MEMBER: "The person is already a member of the account.",
+    ErrorCode.LAST_PRIMARY_ADMIN: "The account's primary admin can be neither demoted nor "
+    "removed: promote another member to primary admin first.",
 }
 
 

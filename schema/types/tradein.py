@@ -107,6 +107,10 @@ class TradeIn(Node):
     reinstall_required: bool = strawberry.field(
         description="Whether users must reinstall the software."
     )
+    created_at: dt.datetime = strawberry.field(
+        description="When it was asked for (ordered or requested); pending requests come "
+        "oldest first by it."
+    )
     completed_at: dt.datetime | None = strawberry.field(
         description="When it finished: its grace period ended, or the request was declined "
         "or cancelled."
@@ -137,6 +141,7 @@ class TradeIn(Node):
             grace_ends_at=row["grace_ends_at"],
             serial_number_update_required=bool(row["serial_number_update_required"]),
             reinstall_required=bool(row["reinstall_required"]),
+            created_at=row["created_at"],
             completed_at=row["completed_at"],
             new_serial_number=row["new_serial_number"],
             decline_reason=row["decline_reason"],

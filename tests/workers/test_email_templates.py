@@ -110,6 +110,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "partner_name": "Northwind CAD Solutions",
         "decline_reason": "Premium is sold with a 3-year term <only>.",
     },
+    "user_invited": {
+        "invitee_name": "Hugo Bernard",
+        "account_name": "Acme <Engineering>",
+        "role": "USER",
+        "invited_by_name": "Alice Martin",
+        "invited_by_email": "alice.martin@acme.example",
+    },
 }
 
 
@@ -802,3 +809,48 @@ def test_plan_change_declined_gives_the_partners_reason(
     assert "Premium is sold with a 3-year term <only>." in text
     # The reason is the partner's text: escaped in HTML
     assert "3-year term &lt;only&gt;." in html_of(message)
+
+
+# user_invited -------------------------------------------------------------------------------
+
+
+def test_user_invited_in_english_names_the_inviter_and_links_to_sign_in() -> None:
+    message = render("user_invited", "en")
+    assert message["Subject"] == "Alice Martin added you to Acme <Engineering> on seatwise"
+    assert text_of(message) == (
+        "Hello Hugo Bernard,\n"
+        "\n"
+        "Alice Martin <alice.martin@acme.example> added you to Acme <Engineering> on seatwise, "
+        "as a member.\n"
+        "\n"
+        "Sign in with this email address to see the products you can use:\n"
+        "http://seatwise.test/\n"
+        "\n"
+        "You receive this email because an administrator of Acme <Engineering> invited you. "
+        "If you do not expect it, you can ignore it.\n"
+        "\n"
+        "-- \n"
+        "seatwise\n"
+    )
+    # The account's name is escaped in HTML
+    assert "<strong>Acme &lt;Engineering&gt;</strong>" in html_of(message)
+
+
+def test_user_invited_in_french_as_an_admin() -> None:
+    message = render("user_invited", "fr", role="SECONDARY_ADMIN")
+    assert message["Subject"] == "Alice Martin vous a ajouté à Acme <Engineering> sur seatwise"
+    assert lines(message)[2:5] == [
+        "Alice Martin <alice.martin@acme.example> vous a ajouté à Acme <Engineering> sur "
+        "seatwise, en tant qu'administrateur.",
+        "",
+        "Connectez-vous avec cette adresse pour voir les produits que vous pouvez utiliser et "
+        "gérer le compte :",
+    ]
+
+
+def test_user_invited_without_a_known_inviter_says_an_administrator() -> None:
+    message = render("user_invited", "en", invited_by_name="", invited_by_email="")
+    assert message["Subject"] == "An administrator added you to Acme <Engineering> on seatwise"
+    assert lines(message)[2] == (
+        "An administrator added you to Acme <Engineering> on seatwise, as a member."
+    )
