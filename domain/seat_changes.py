@@ -10,7 +10,9 @@ Decisions written down:
 - The seat limit holds under concurrency: the subscription row is locked
   (`select_for_update`) before its seats are counted, so concurrent assignments on many
   API processes count one after the other; the partial unique index on active seats is the
-  backstop for one user assigned twice.
+  backstop for one user assigned twice. The account row is locked before it (as
+  `domain.members` does before its memberships), so a member removed meanwhile keeps no
+  new seat.
 - Users are `User` IDs (memberships). One the caller may not read, or an unknown or
   malformed one, is NOT_FOUND at its index (["input", "userIds", i]); a member of another
   account the caller administers is NOT_A_MEMBER. All faults are reported together, with
@@ -158,7 +160,7 @@ async def _administered(
     """The subscription, locked, and its contract: NOT_FOUND when the caller may not read
     it (exactly like an unknown one), NOT_ACCOUNT_ADMIN when it reads it but does not
     administer the account (a partner)."""
-    subscription = (await _locked_subscriptions([subscription_id])).get(subscription_id)
+    subscription = await ProductSubscription.get_or_none(id=subscription_id)
     contract = await Contract.get_or_none(id=subscription.contract_id) if subscription else None
     if (
         subscription is None
@@ -172,7 +174,16 @@ async def _administered(
             "Only an admin of the account can change its seats.",
             SUBSCRIPTION_FIELD,
         )
-    return subscription, contract
+    await _lock_account(contract.account_id)
+    return (await _locked_subscriptions([subscription_id]))[subscription_id], contract
+
+
+async def _lock_account(account_id: UUID) -> None:
+    """The account row first, as `domain.members` locks it before its memberships: a member
+    removed meanwhile waits until the seats are written, then finds and ends them (and the
+    two commands never wait on each other in a circle). FOR NO KEY UPDATE: rows that only
+    refer to the account (audit events) are not held up."""
+    await Account.filter(id=account_id).select_for_update(no_key=True)
 
 
 async def _members(
@@ -485,6 +496,7 @@ async def transfer(
             "Users move during the trade-in's grace period only.",
             TRADE_IN_FIELD,
         )
+    await _lock_account(account_id)
     locked = await _locked_subscriptions([trade_in.source_id, trade_in.target_id])
     source, target = locked[trade_in.source_id], locked[trade_in.target_id]
     on_source = await _active_seats(source.id)

@@ -82,3 +82,42 @@ async def test_one_user_assigned_twice_at_once_gets_one_seat(
     assert [r["seatAssign"]["userErrors"] for r in (first, second)] == [[], []]
     assert await SeatAssignment.filter(subscription_id=sub.id).count() == 1
     assert await OutboxMessage.all().count() == 1
+
+
+REMOVE = """mutation($input: MemberRemoveInput!) { memberRemove(input: $input) {
+  userErrors { code } } }"""
+
+
+async def test_a_member_removed_while_being_assigned_keeps_no_seat(
+    pg_empty_api: httpx.AsyncClient,
+) -> None:
+    # Given members of an account with an AutoCAD subscription
+    team = await factories.team()
+    sub = await factories.subscription(await factories.contract(team.account), "ACD", seats=40)
+    people = [await factories.user() for _ in range(16)]
+    members = [await factories.member(team.account, person) for person in people]
+    account_id = to_global_id("Account", team.account.id)
+    subscription_id = to_global_id("ProductSubscription", sub.id)
+    # When each is assigned a seat and removed from the account at the same time
+    calls = []
+    for m in members:
+        user_id = to_global_id("User", m.id)
+        calls.append(
+            data(
+                pg_empty_api,
+                team.admin_token,
+                ASSIGN,
+                input={"subscriptionId": subscription_id, "userIds": [user_id]},
+            )
+        )
+        calls.append(
+            data(
+                pg_empty_api,
+                team.admin_token,
+                REMOVE,
+                input={"accountId": account_id, "userId": user_id},
+            )
+        )
+    await asyncio.gather(*calls)
+    # Then no active seat is left to someone who is no longer a member
+    assert await SeatAssignment.filter(subscription_id=sub.id, unassigned_at=None).count() == 0
