@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--partner", help="the partner code (e.g. NORTHWIND)")
     create.add_argument("--label", default="", help="a note to recognise the token by")
 
+    _add_users_commands(commands)
+
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     schema_commands.required = True
@@ -86,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     sink.add_argument("--port", type=int, default=8025)
     sink.add_argument("--dir", type=Path, default=ROOT / "var" / "mail")
     return parser
+
+
+def _add_users_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    users = commands.add_parser("users", help="the people of an account")
+    users_commands = users.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    users_commands.required = True
+    users_import = users_commands.add_parser(
+        "import",
+        help="add people from a CSV file, with their seats",
+        description=(
+            "Add the people of a CSV file (UTF-8; header: first name, last name, email, "
+            "optional locale and products, codes separated by spaces or semicolons) to an "
+            "account, each row in its own transaction, and print one line per row. Exit "
+            "status 1 when a row was refused."
+        ),
+    )
+    users_import.add_argument("--account", required=True, help="the account id, or its exact name")
+    users_import.add_argument(
+        "--dry-run", action="store_true", help="report what would be done, write nothing"
+    )
+    users_import.add_argument("file", type=Path, metavar="FILE.csv", help="the CSV file")
 
 
 def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -179,6 +202,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         case "token", "create":
             return _create_token(settings, args)
+        case "users", "import":
+            return _import_users(settings, args)
         case "schema", "export":
             from resolvers.assembly import schema_sdl
 
@@ -232,6 +257,59 @@ def _create_token(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(issued.token)
     return 0
+
+
+def _import_users(settings: Settings, args: argparse.Namespace) -> int:
+    from app import commands
+    from domain.user_import import ImportFileError, RowResult, parse_csv
+
+    try:
+        rows = parse_csv(args.file.read_bytes())
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except ImportFileError as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    bar = _ProgressBar(len(rows)) if sys.stdout.isatty() else None
+
+    def on_row(result: RowResult) -> None:
+        if bar is not None:
+            bar.clear()
+        print(result.line(), flush=True)
+        if bar is not None:
+            bar.advance()
+
+    report = asyncio.run(
+        commands.import_users(
+            settings, account=args.account, rows=rows, dry_run=args.dry_run, on_row=on_row
+        )
+    )
+    if bar is not None:
+        bar.clear()
+    print(report.summary())
+    return 1 if report.refused else 0
+
+
+class _ProgressBar:
+    """A one-line bar under the report lines, redrawn in place (terminals only)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    def advance(self) -> None:
+        self.done += 1
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        sys.stdout.write(
+            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} rows"
+        )
+        sys.stdout.flush()
+
+    def clear(self) -> None:
+        sys.stdout.write("\r\x1b[K")
 
 
 def _run_job(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from app.data_files import DATA_DIR, read_yaml
 from app.seeding import seed_demo
@@ -13,6 +14,7 @@ from domain.catalog import load_catalog, parse_catalog
 from domain.errors import DomainError, ErrorCode
 from domain.plans import load_plans, parse_plans
 from domain.tokens import IssuedToken, create_member_token, create_partner_token
+from domain.user_import import ImportReport, ImportRow, RowRefusal, RowResult, run_import
 from infra.db import database
 from infra.db import migrate as migrate_database
 from infra.settings import Settings
@@ -65,6 +67,25 @@ async def create_token(
             account_id=await _account_id(account),
             prefix=settings.token_prefix,
             label=label,
+        )
+
+
+async def import_users(
+    settings: Settings,
+    *,
+    account: str,
+    rows: Sequence[ImportRow | RowRefusal],
+    dry_run: bool,
+    on_row: Callable[[RowResult], None],
+) -> ImportReport:
+    async with database(settings):
+        return await run_import(
+            await _account_id(account),
+            rows,
+            dry_run=dry_run,
+            now=dt.datetime.now(dt.UTC),
+            request_id=f"cli-{uuid4()}",
+            on_row=on_row,
         )
 
 
