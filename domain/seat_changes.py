@@ -146,7 +146,7 @@ def _user_error(code: ErrorCode, message: str, index: int) -> DomainError:
     return DomainError(code, message, (*USERS_FIELD, str(index)))
 
 
-async def _locked_subscriptions(
+async def locked_subscriptions(
     ids: Sequence[UUID],
 ) -> dict[UUID, ProductSubscription]:
     """The subscriptions, locked in id order (so two commands never wait on each other)."""
@@ -175,7 +175,7 @@ async def _administered(
             SUBSCRIPTION_FIELD,
         )
     await _lock_account(contract.account_id)
-    return (await _locked_subscriptions([subscription_id]))[subscription_id], contract
+    return (await locked_subscriptions([subscription_id]))[subscription_id], contract
 
 
 async def _lock_account(account_id: UUID) -> None:
@@ -240,7 +240,7 @@ def _shortfall_error(missing: int, free: int) -> DomainError:
     )
 
 
-async def _insert_seats(
+async def insert_seats(
     subscription_id: UUID, users: Sequence[UUID], *, by: UUID | None, now: dt.datetime
 ) -> list[SeatAssignment]:
     seats = [
@@ -281,13 +281,13 @@ async def _products_given(product_id: UUID) -> list[tuple[UUID, str]]:
     return [(UUID(str(p)), str(n)) for p, n in rows]
 
 
-async def _had(account_id: UUID, members: Sequence[Member]) -> dict[UUID, set[UUID]]:
+async def products_had(account_id: UUID, members: Sequence[Member]) -> dict[UUID, set[UUID]]:
     """What each member can use in the account now (read before the change)."""
     usable = await usable_products([(account_id, m.user_id) for m in members])
     return {user: products for (_, user), products in usable.items()}
 
 
-async def _download_emails(
+async def download_emails(
     account_id: UUID,
     had: Mapping[UUID, Set[UUID]],
     gaining: Sequence[tuple[Member, UUID]],
@@ -380,12 +380,12 @@ async def assign(
     result.unchanged = [m.membership_id for m in members if m.user_id in seated]
     if not adding:
         return result
-    had = await _had(account_id, adding)
-    seats = await _insert_seats(
+    had = await products_had(account_id, adding)
+    seats = await insert_seats(
         subscription.id, [m.user_id for m in adding], by=_actor_user(principal), now=now
     )
     result.changed = [s.id for s in seats]
-    result.emails = await _download_emails(
+    result.emails = await download_emails(
         account_id,
         had,
         [(m, s.id) for m, s in zip(adding, seats, strict=True)],
@@ -497,7 +497,7 @@ async def transfer(
             TRADE_IN_FIELD,
         )
     await _lock_account(account_id)
-    locked = await _locked_subscriptions([trade_in.source_id, trade_in.target_id])
+    locked = await locked_subscriptions([trade_in.source_id, trade_in.target_id])
     source, target = locked[trade_in.source_id], locked[trade_in.target_id]
     on_source = await _active_seats(source.id)
     on_target = await _active_seats(target.id)
@@ -533,15 +533,15 @@ async def transfer(
     result = SeatResult(account_id=account_id, subscription_id=target.id)
     result.unchanged = [m.membership_id for m in moving if m.user_id in on_target]
     if moving:
-        had = await _had(account_id, adding)
-        seats = await _insert_seats(
+        had = await products_had(account_id, adding)
+        seats = await insert_seats(
             target.id, [m.user_id for m in adding], by=_actor_user(principal), now=now
         )
         await SeatAssignment.filter(id__in=[on_source[m.user_id] for m in moving]).update(
             unassigned_at=now, unassign_reason=UnassignReason.TRANSFERRED
         )
         result.changed = [s.id for s in seats]
-        result.emails = await _download_emails(
+        result.emails = await download_emails(
             account_id,
             had,
             [(m, s.id) for m, s in zip(adding, seats, strict=True)],

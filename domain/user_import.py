@@ -41,10 +41,10 @@ from domain import audit, members
 from domain.errors import DomainError, ErrorCode
 from domain.seat_changes import (
     Member,
-    _download_emails,
-    _had,
-    _insert_seats,
-    _locked_subscriptions,
+    download_emails,
+    insert_seats,
+    locked_subscriptions,
+    products_had,
     seats_missing,
 )
 from domain.seats import seats_available
@@ -240,7 +240,7 @@ async def _assign(
     )
     if not ids:
         raise _Refused(f"the account has no active subscription of {code}")
-    subscriptions = await _locked_subscriptions([UUID(str(i)) for i in ids])
+    subscriptions = await locked_subscriptions([UUID(str(i)) for i in ids])
     ordered = [subscriptions[UUID(str(i))] for i in ids]
     seated = await SeatAssignment.filter(
         subscription_id__in=[s.id for s in ordered], unassigned_at=None
@@ -253,11 +253,9 @@ async def _assign(
     target = next((s for s in ordered if not seats_missing(s.seats, used[s.id], 1)), None)
     if target is None:
         raise _Refused(f"no free seat on the account's {code} subscriptions")
-    had = await _had(account_id, [member])
-    seat = (await _insert_seats(target.id, [member.user_id], by=None, now=now))[0]
-    emails = await _download_emails(
-        account_id, had, [(member, seat.id)], target.product_id, now=now
-    )
+    had = await products_had(account_id, [member])
+    seat = (await insert_seats(target.id, [member.user_id], by=None, now=now))[0]
+    emails = await download_emails(account_id, had, [(member, seat.id)], target.product_id, now=now)
     await audit.record(
         account_id=account_id,
         actor=ACTOR,
