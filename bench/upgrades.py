@@ -311,11 +311,12 @@ def table(
     return "\n".join(lines)
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put `section` between the markers in bench/RESULTS.md (appended when absent)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    block = f"{begin}\n{section}\n{end}"
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text)
