@@ -17,7 +17,7 @@ from models import OutboxMessage
 from schema.context import Info
 from schema.ids import key_of
 from schema.loaders.plan_changes import PlanChangeByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.plan_change import PlanChange, PlanChangePreview
 
@@ -81,13 +81,7 @@ def _refused(error: DomainError) -> ContractPlanChangePayload:
     return ContractPlanChangePayload(
         plan_change=None,
         preview=None,
-        user_errors=[
-            ContractPlanChangeUserError(
-                code=ContractPlanChangeErrorCode[error.code.value],
-                message=error.message,
-                field=list(error.field) or None,
-            )
-        ],
+        user_errors=user_errors([error], ContractPlanChangeUserError, ContractPlanChangeErrorCode),
     )
 
 

@@ -14,7 +14,7 @@ from models import OutboxMessage
 from resolvers.mutations.member_commands import account_key, member_key, run
 from schema.context import Info
 from schema.ids import to_global_id
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 
 OPERATION = "memberRemove"
 
@@ -91,13 +91,7 @@ async def member_remove(info: Info, input: MemberRemoveInput) -> MemberRemovePay
         return MemberRemovePayload(
             removed_user_id=None,
             unassigned_seats=None,
-            user_errors=[
-                MemberRemoveUserError(
-                    code=MemberRemoveErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], MemberRemoveUserError, MemberRemoveErrorCode),
         )
     return MemberRemovePayload(
         removed_user_id=strawberry.ID(to_global_id("User", response["membership_id"])),

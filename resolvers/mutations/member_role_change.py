@@ -18,7 +18,7 @@ from resolvers.mutations.member_commands import account_key, member_key, run
 from schema.context import Info
 from schema.enums import Role
 from schema.loaders.users import UserByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.user import User
 
@@ -100,13 +100,7 @@ async def member_role_change(info: Info, input: MemberRoleChangeInput) -> Member
         return MemberRoleChangePayload(
             user=None,
             former_primary_admin=None,
-            user_errors=[
-                MemberRoleChangeUserError(
-                    code=MemberRoleChangeErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], MemberRoleChangeUserError, MemberRoleChangeErrorCode),
         )
     loader = context.loaders.get(UserByIdLoader)
     user = await later(one(loader, UUID(response["membership_id"])))

@@ -15,7 +15,7 @@ from models import OutboxMessage
 from schema.context import Info
 from schema.ids import key_of
 from schema.loaders.plan_changes import PlanChangeByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.plan_change import PlanChange
 
@@ -91,13 +91,7 @@ async def plan_change_cancel(info: Info, input: PlanChangeCancelInput) -> PlanCh
     except DomainError as error:
         return PlanChangeCancelPayload(
             plan_change=None,
-            user_errors=[
-                PlanChangeCancelUserError(
-                    code=PlanChangeCancelErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], PlanChangeCancelUserError, PlanChangeCancelErrorCode),
         )
     if emails and not replayed:
         await context.hand_over(emails)

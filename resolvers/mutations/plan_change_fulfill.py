@@ -14,7 +14,7 @@ from models import OutboxMessage
 from schema.context import Info
 from schema.ids import key_of
 from schema.loaders.plan_changes import PlanChangeByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.plan_change import PlanChange
 
@@ -90,13 +90,9 @@ async def plan_change_fulfill(
     except DomainError as error:
         return PlanChangeFulfillPayload(
             plan_change=None,
-            user_errors=[
-                PlanChangeFulfillUserError(
-                    code=PlanChangeFulfillErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors(
+                [error], PlanChangeFulfillUserError, PlanChangeFulfillErrorCode
+            ),
         )
     if emails and not replayed:
         await context.hand_over(emails)

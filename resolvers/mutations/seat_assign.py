@@ -12,7 +12,7 @@ from domain.errors import DomainError, ErrorCode
 from resolvers.mutations.seat_changes import load, refusals, run, user_keys
 from schema.context import Info
 from schema.ids import key_of
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.types.assignment import SeatAssignment
 from schema.types.subscription import ProductSubscription
 from schema.types.user import User
@@ -101,14 +101,7 @@ async def seat_assign(info: Info, input: SeatAssignInput) -> SeatAssignPayload:
             subscription=None,
             assignments=[],
             already_assigned=[],
-            user_errors=[
-                SeatAssignUserError(
-                    code=SeatAssignErrorCode[e.code.value],
-                    message=e.message,
-                    field=list(e.field) or None,
-                )
-                for e in refusals(error)
-            ],
+            user_errors=user_errors(refusals(error), SeatAssignUserError, SeatAssignErrorCode),
         )
     loaded = await load(info, response)
     return SeatAssignPayload(

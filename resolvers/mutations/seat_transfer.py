@@ -14,7 +14,7 @@ from resolvers.mutations.seat_changes import load, refusals, run, user_keys
 from resolvers.mutations.trade_in_answers import trade_in_key
 from schema.context import Info
 from schema.loaders.tradeins import TradeInByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.assignment import SeatAssignment
 from schema.types.tradein import TradeIn
@@ -106,14 +106,7 @@ async def seat_transfer(info: Info, input: SeatTransferInput) -> SeatTransferPay
             trade_in=None,
             assignments=[],
             already_assigned=[],
-            user_errors=[
-                SeatTransferUserError(
-                    code=SeatTransferErrorCode[e.code.value],
-                    message=e.message,
-                    field=list(e.field) or None,
-                )
-                for e in refusals(error)
-            ],
+            user_errors=user_errors(refusals(error), SeatTransferUserError, SeatTransferErrorCode),
         )
     loaded = await load(info, response)
     loader = context.loaders.get(TradeInByIdLoader)

@@ -12,7 +12,7 @@ from domain.errors import DomainError, ErrorCode
 from resolvers.mutations.seat_changes import load, refusals, run, user_keys
 from schema.context import Info
 from schema.ids import key_of
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.types.assignment import SeatAssignment
 from schema.types.subscription import ProductSubscription
 from schema.types.user import User
@@ -98,14 +98,7 @@ async def seat_unassign(info: Info, input: SeatUnassignInput) -> SeatUnassignPay
             subscription=None,
             assignments=[],
             not_assigned=[],
-            user_errors=[
-                SeatUnassignUserError(
-                    code=SeatUnassignErrorCode[e.code.value],
-                    message=e.message,
-                    field=list(e.field) or None,
-                )
-                for e in refusals(error)
-            ],
+            user_errors=user_errors(refusals(error), SeatUnassignUserError, SeatUnassignErrorCode),
         )
     loaded = await load(info, response)
     return SeatUnassignPayload(

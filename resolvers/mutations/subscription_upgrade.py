@@ -17,7 +17,7 @@ from models import OutboxMessage
 from schema.context import Info
 from schema.ids import key_of
 from schema.loaders.tradeins import TradeInByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.tradein import TradeIn
 from schema.types.upgrade_preview import UpgradePreview
@@ -81,13 +81,9 @@ def _refused(error: DomainError) -> SubscriptionUpgradePayload:
     return SubscriptionUpgradePayload(
         trade_in=None,
         preview=None,
-        user_errors=[
-            SubscriptionUpgradeUserError(
-                code=SubscriptionUpgradeErrorCode[error.code.value],
-                message=error.message,
-                field=list(error.field) or None,
-            )
-        ],
+        user_errors=user_errors(
+            [error], SubscriptionUpgradeUserError, SubscriptionUpgradeErrorCode
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from domain import trade_in_requests
 from domain.errors import DomainError, ErrorCode
 from resolvers.mutations.trade_in_answers import answer, trade_in_key
 from schema.context import Info
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.types.tradein import TradeIn
 
 OPERATION = "tradeInDecline"
@@ -76,13 +76,7 @@ async def trade_in_decline(info: Info, input: TradeInDeclineInput) -> TradeInDec
     except DomainError as error:
         return TradeInDeclinePayload(
             trade_in=None,
-            user_errors=[
-                TradeInDeclineUserError(
-                    code=TradeInDeclineErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], TradeInDeclineUserError, TradeInDeclineErrorCode),
         )
     return TradeInDeclinePayload(trade_in=trade_in, user_errors=[])
 

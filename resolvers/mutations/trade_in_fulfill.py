@@ -11,7 +11,7 @@ from domain import trade_in_requests
 from domain.errors import DomainError, ErrorCode
 from resolvers.mutations.trade_in_answers import answer, trade_in_key
 from schema.context import Info
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.types.tradein import TradeIn
 
 OPERATION = "tradeInFulfill"
@@ -76,13 +76,7 @@ async def trade_in_fulfill(info: Info, input: TradeInFulfillInput) -> TradeInFul
     except DomainError as error:
         return TradeInFulfillPayload(
             trade_in=None,
-            user_errors=[
-                TradeInFulfillUserError(
-                    code=TradeInFulfillErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], TradeInFulfillUserError, TradeInFulfillErrorCode),
         )
     return TradeInFulfillPayload(trade_in=trade_in, user_errors=[])
 

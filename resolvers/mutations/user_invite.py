@@ -17,7 +17,7 @@ from resolvers.mutations.member_commands import account_key, actor_user_id, run
 from schema.context import Info
 from schema.enums import Role
 from schema.loaders.users import UserByIdLoader
-from schema.mutations.user_errors import UserError, code
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.resolution import later, one
 from schema.types.user import User
 
@@ -108,13 +108,7 @@ async def user_invite(info: Info, input: UserInviteInput) -> UserInvitePayload:
     except DomainError as error:
         return UserInvitePayload(
             user=None,
-            user_errors=[
-                UserInviteUserError(
-                    code=UserInviteErrorCode[error.code.value],
-                    message=error.message,
-                    field=list(error.field) or None,
-                )
-            ],
+            user_errors=user_errors([error], UserInviteUserError, UserInviteErrorCode),
         )
     loader = context.loaders.get(UserByIdLoader)
     user = await later(one(loader, UUID(response["membership_id"])))

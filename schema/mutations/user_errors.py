@@ -4,12 +4,14 @@ message for people and the path of the input field at fault."""
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import enum_value
 
-from domain.errors import ErrorCode
+from domain.errors import DomainError, ErrorCode
 
 # What each code means, once for every mutation that can answer it.
 CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -58,3 +60,16 @@ class UserError:
 def code(value: ErrorCode) -> Any:
     """An enum value of a mutation's error-code enum, with the code's description."""
     return enum_value(value.value, description=CODE_DESCRIPTIONS[value])
+
+
+E = TypeVar("E")
+
+
+def user_errors(
+    errors: Iterable[DomainError], error_type: Callable[..., E], codes: type[enum.Enum]
+) -> list[E]:
+    """Refusals as a mutation's user errors: each code from the mutation's own enum."""
+    return [
+        error_type(code=codes[e.code.value], message=e.message, field=list(e.field) or None)
+        for e in errors
+    ]
