@@ -8,6 +8,7 @@ id alone, the retry of a failed delivery could not be queued until that result e
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -56,17 +57,28 @@ def queue_client(settings: Settings) -> ArqRedis:
     return ArqRedis(pool, job_serializer=serialize, job_deserializer=deserialize)
 
 
+# Jobs handed to Redis at once: each hand-over is a round trip of its own (a WATCH/MULTI
+# of arq), so a seat call that queues 1,000 emails spent most of its time waiting on them
+# one by one (bench/RESULTS.md, seats). Bounded, so one call takes a few connections only.
+ENQUEUE_CONCURRENCY = 32
+
+
 async def enqueue_messages(queue: ArqRedis, messages: Sequence[DueMessage]) -> None:
     """Queue one delivery job per row and attempt (none when it is already queued)."""
-    for message in messages:
-        job_id = job_id_for(message.id, message.attempts)
-        job = await queue.enqueue_job(DELIVER, str(message.id), message.attempts, _job_id=job_id)
-        if job is None and not await queue.exists(job_key_prefix + job_id):
-            # Not queued, only the result of a finished run is left: that run did not
-            # settle the row (interrupted, or it raced with this relay). Run it again; the
-            # task re-checks the row, so one run too many sends nothing.
-            await queue.delete(result_key_prefix + job_id)
-            await queue.enqueue_job(DELIVER, str(message.id), message.attempts, _job_id=job_id)
+    for start in range(0, len(messages), ENQUEUE_CONCURRENCY):
+        batch = messages[start : start + ENQUEUE_CONCURRENCY]
+        await asyncio.gather(*(_enqueue(queue, message) for message in batch))
+
+
+async def _enqueue(queue: ArqRedis, message: DueMessage) -> None:
+    job_id = job_id_for(message.id, message.attempts)
+    job = await queue.enqueue_job(DELIVER, str(message.id), message.attempts, _job_id=job_id)
+    if job is None and not await queue.exists(job_key_prefix + job_id):
+        # Not queued, only the result of a finished run is left: that run did not
+        # settle the row (interrupted, or it raced with this relay). Run it again; the
+        # task re-checks the row, so one run too many sends nothing.
+        await queue.delete(result_key_prefix + job_id)
+        await queue.enqueue_job(DELIVER, str(message.id), message.attempts, _job_id=job_id)
 
 
 async def relay_due_messages(queue: ArqRedis, *, now: dt.datetime, limit: int = 500) -> int:

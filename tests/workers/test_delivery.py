@@ -22,7 +22,13 @@ from models.enums import OutboxStatus
 from tests.support.services import SmtpSink
 from tests.workers.conftest import run_worker
 from workers import mailer, tasks
-from workers.enqueue import enqueue_after_commit, job_id_for, queue_client, relay_due_messages
+from workers.enqueue import (
+    ENQUEUE_CONCURRENCY,
+    enqueue_after_commit,
+    job_id_for,
+    queue_client,
+    relay_due_messages,
+)
 from workers.serialization import deserialize, serialize
 from workers.tasks import relay_outbox
 
@@ -307,6 +313,26 @@ async def test_the_after_commit_hand_over_queues_the_row_at_once(
     assert await queue.zcard("arq:queue") == 1
     await run_worker(settings)
     assert len(smtp_sink.received) == 1
+
+
+async def test_a_hand_over_larger_than_one_batch_queues_every_row(
+    settings: Settings, queue: ArqRedis
+) -> None:
+    # Given more email rows than are handed to Redis at once (a bulk seat assignment)
+    rows = [
+        await write_email(recipient=f"user{i:03d}@acme.example")
+        for i in range(ENQUEUE_CONCURRENCY * 2 + 3)
+    ]
+    client = queue_client(settings)
+    try:
+        # When they are handed over after commit
+        assert await enqueue_after_commit(client, rows) is True
+    finally:
+        await client.aclose()
+    # Then every one of them is queued, once
+    assert await queue.zcard("arq:queue") == len(rows)
+    statuses = {m.status for m in await OutboxMessage.filter(id__in=[r.id for r in rows])}
+    assert statuses == {OutboxStatus.ENQUEUED}
 
 
 async def test_a_lost_job_is_queued_again_after_a_while(
