@@ -15,9 +15,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.principals import MemberPrincipal
 from models import OutboxMessage
 from schema.context import Info
-from schema.ids import key_of
 from schema.loaders.plan_changes import PlanChangeByIdLoader
-from schema.mutations.user_errors import UserError, code, user_errors
+from schema.mutations.user_errors import UserError, code, known_key, user_errors
 from schema.resolution import later, one
 from schema.types.plan_change import PlanChange, PlanChangePreview
 
@@ -92,12 +91,11 @@ async def contract_plan_change(
     principal = context.principal
     emails: list[OutboxMessage] = []
     try:
-        contract_id = key_of(input.contract_id, "Contract")
-        if contract_id is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such contract.", ("input", "contractId"))
+        contract_id = known_key(
+            input.contract_id, "Contract", "No such contract.", ("input", "contractId")
+        )
 
         async def command() -> idempotency.Outcome:
-            assert contract_id is not None
             loaded = await plan_changes.load_context(
                 contract_id, input.plan_code, context.scope, lock=not input.dry_run
             )

@@ -10,26 +10,19 @@ from uuid import UUID
 
 from domain import idempotency, members
 from domain.access import can_administer
-from domain.errors import DomainError, ErrorCode
 from domain.principals import MemberPrincipal
 from models import OutboxMessage
 from schema.context import Info
-from schema.ids import key_of
+from schema.mutations.user_errors import known_key
 
 
 def account_key(value: str) -> UUID:
-    key = key_of(value, "Account")
-    if key is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such account.", members.ACCOUNT_FIELD)
-    return key
+    return known_key(value, "Account", "No such account.", members.ACCOUNT_FIELD)
 
 
 def member_key(value: str) -> UUID:
     """The membership behind a `User` ID."""
-    key = key_of(value, "User")
-    if key is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such member.", members.USER_FIELD)
-    return key
+    return known_key(value, "User", "No such member.", members.USER_FIELD)
 
 
 def actor_user_id(info: Info) -> UUID | None:

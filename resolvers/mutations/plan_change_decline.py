@@ -12,9 +12,8 @@ from domain import idempotency, plan_changes
 from domain.errors import DomainError, ErrorCode
 from models import OutboxMessage
 from schema.context import Info
-from schema.ids import key_of
 from schema.loaders.plan_changes import PlanChangeByIdLoader
-from schema.mutations.user_errors import UserError, code, user_errors
+from schema.mutations.user_errors import UserError, code, known_key, user_errors
 from schema.resolution import later, one
 from schema.types.plan_change import PlanChange
 
@@ -67,11 +66,9 @@ async def plan_change_decline(
     principal = context.principal
     emails: list[OutboxMessage] = []
     try:
-        change_id = key_of(input.plan_change_id, "PlanChange")
-        if change_id is None:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, "No such plan change.", ("input", "planChangeId")
-            )
+        change_id = known_key(
+            input.plan_change_id, "PlanChange", "No such plan change.", ("input", "planChangeId")
+        )
         reason = plan_changes.checked_reason(input.reason)
 
         async def command() -> idempotency.Outcome:

@@ -11,8 +11,7 @@ from domain import seat_changes
 from domain.errors import DomainError, ErrorCode
 from resolvers.mutations.seat_changes import load, refusals, run, user_keys
 from schema.context import Info
-from schema.ids import key_of
-from schema.mutations.user_errors import UserError, code, user_errors
+from schema.mutations.user_errors import UserError, code, known_key, user_errors
 from schema.types.assignment import SeatAssignment
 from schema.types.subscription import ProductSubscription
 from schema.types.user import User
@@ -71,11 +70,12 @@ class SeatAssignPayload:
 async def seat_assign(info: Info, input: SeatAssignInput) -> SeatAssignPayload:
     context = info.context
     try:
-        subscription_id = key_of(input.subscription_id, "ProductSubscription")
-        if subscription_id is None:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, "No such subscription.", seat_changes.SUBSCRIPTION_FIELD
-            )
+        subscription_id = known_key(
+            input.subscription_id,
+            "ProductSubscription",
+            "No such subscription.",
+            seat_changes.SUBSCRIPTION_FIELD,
+        )
         keys = user_keys(input.user_ids)
 
         async def command() -> tuple[seat_changes.SeatResult, dict[str, Any]]:

@@ -15,9 +15,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.principals import MemberPrincipal
 from models import OutboxMessage
 from schema.context import Info
-from schema.ids import key_of
 from schema.loaders.tradeins import TradeInByIdLoader
-from schema.mutations.user_errors import UserError, code, user_errors
+from schema.mutations.user_errors import UserError, code, known_key, user_errors
 from schema.resolution import later, one
 from schema.types.tradein import TradeIn
 from schema.types.upgrade_preview import UpgradePreview
@@ -88,10 +87,7 @@ def _refused(error: DomainError) -> SubscriptionUpgradePayload:
 
 
 def _key(value: str, type_name: str, field: str) -> UUID:
-    key = key_of(value, type_name)
-    if key is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"No such {type_name}.", ("input", field))
-    return key
+    return known_key(value, type_name, f"No such {type_name}.", ("input", field))
 
 
 async def subscription_upgrade(

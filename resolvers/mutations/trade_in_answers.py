@@ -9,21 +9,17 @@ from typing import Any
 from uuid import UUID
 
 from domain import idempotency
-from domain.errors import DomainError, ErrorCode
 from domain.trade_in_requests import TRADE_IN_FIELD, RequestResult
 from models import OutboxMessage
 from schema.context import Info
-from schema.ids import key_of
 from schema.loaders.tradeins import TradeInByIdLoader
+from schema.mutations.user_errors import known_key
 from schema.resolution import later, one
 from schema.types.tradein import TradeIn
 
 
 def trade_in_key(value: str) -> UUID:
-    key = key_of(value, "TradeIn")
-    if key is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such trade-in.", TRADE_IN_FIELD)
-    return key
+    return known_key(value, "TradeIn", "No such trade-in.", TRADE_IN_FIELD)
 
 
 async def answer(

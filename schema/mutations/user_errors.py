@@ -7,11 +7,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import strawberry
 from strawberry import enum_value
 
 from domain.errors import DomainError, ErrorCode
+from schema.ids import key_of
 
 # What each code means, once for every mutation that can answer it.
 CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
@@ -73,3 +75,12 @@ def user_errors(
         error_type(code=codes[e.code.value], message=e.message, field=list(e.field) or None)
         for e in errors
     ]
+
+
+def known_key(value: str, type_name: str, message: str, field: tuple[str, ...]) -> UUID:
+    """The row key of a global ID of `type_name` in a mutation's input; a malformed ID, or
+    one of another type, is NOT_FOUND like an unknown one (`message`, at `field`)."""
+    key = key_of(value, type_name)
+    if key is None:
+        raise DomainError(ErrorCode.NOT_FOUND, message, field)
+    return key
