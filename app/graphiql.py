@@ -279,6 +279,63 @@ mutation PlanChange($input: ContractPlanChangeInput!) {
         '{"input": {"contractId": "<contract id>", "planCode": "PREMIUM", '
         '"idempotencyKey": "<any unique string>"}}',
     ),
+    Example(
+        "Move the users to the new subscription",
+        """# With the admin's token, after an upgrade (the trade-in id is in the upgrade's
+# answer): every user still only on the old subscription gets a seat on the new one and
+# leaves the old one, in one step; each user who gains a product is emailed its download.
+# Pass "userIds" to move some users only; seatAssign and seatUnassign take a subscription.
+mutation Transfer($input: SeatTransferInput!) {
+  seatTransfer(input: $input) {
+    tradeIn {
+      status
+      progress { usersOnlyOnOld usersMoved daysLeft }
+      target { seats seatsAssigned seatsAvailable }
+    }
+    assignments { user { name } }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"tradeInId": "<trade-in id>", "idempotencyKey": "<any unique string>"}}',
+    ),
+    Example(
+        "Invite a colleague",
+        """# With the admin's token: add a person to the account (created when new) and email
+# them an invitation in their language. memberRoleChange promotes a member (to primary
+# admin: the former primary becomes secondary); memberRemove takes a member's seats too.
+mutation Invite($input: UserInviteInput!) {
+  userInvite(input: $input) {
+    user { id name email locale role }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"accountId": "<account id>", "email": "zoe.laurent@acme.example", '
+        '"name": "Zoé Laurent", "locale": "fr", "role": "USER"}}',
+    ),
+    Example(
+        "Import people",
+        """# With the admin's token: many people at once (as `python -m app users import` does
+# with a CSV file), each row applied whole or not at all, with a result per row. Set
+# "dryRun": false to import for real.
+mutation Import($input: UsersImportInput!) {
+  usersImport(input: $input) {
+    dryRun created alreadyMembers seatsAssigned refused
+    rows {
+      index email outcome assignedProductCodes
+      error { code message field }
+    }
+    userErrors { code message field }
+  }
+}
+""",
+        '{"input": {"accountId": "<account id>", "dryRun": true, "rows": ['
+        '{"firstName": "Yann", "lastName": "Morel", "email": "yann.morel@acme.example", '
+        '"productCodes": ["ACD"]}, '
+        '{"firstName": "Hugo", "lastName": "Bernard", "email": "hugo.bernard@acme.example"}, '
+        '{"firstName": "Nobody", "lastName": "Here", "email": "not an email"}]}}',
+    ),
 )
 
 

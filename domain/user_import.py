@@ -50,11 +50,22 @@ from domain.errors import DomainError, ErrorCode
 from domain.user_import_apply import Actor, ImportRow, RowResult, apply_rows
 from models import Account
 
-__all__ = ["Actor", "ImportReport", "ImportRow", "RowRefusal", "RowResult", "run_import"]
+__all__ = [
+    "Actor",
+    "ImportReport",
+    "ImportRow",
+    "RawRow",
+    "RowRefusal",
+    "RowResult",
+    "check_rows",
+    "run_import",
+]
 
 CLI_ACTOR = Actor(key="cli:users-import", user_id=None)
 CHUNK_ROWS = 500
 DEFAULT_LOCALE = "en"
+MAX_CODES = 20
+MAX_CODE_LENGTH = 40
 
 _HEADERS = {
     "first_name": ("firstname", "givenname"),
@@ -65,6 +76,7 @@ _HEADERS = {
 }
 _REQUIRED = ("first_name", "last_name", "email")
 _CODES = re.compile(r"[;\s]+")
+_CODE = re.compile(rf"[A-Z0-9._-]{{1,{MAX_CODE_LENGTH}}}")
 
 
 class ImportFileError(ValueError):
@@ -106,8 +118,7 @@ def parse_csv(data: bytes) -> list[ImportRow | RowRefusal]:
     missing = [k.replace("_", " ") for k in _REQUIRED if k not in columns]
     if missing:
         raise ImportFileError(f"the header row has no column {', '.join(missing)}")
-    checked: list[ImportRow | RowRefusal] = []
-    first_row_of: dict[str, int] = {}
+    raw: list[RawRow] = []
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -116,21 +127,47 @@ def parse_csv(data: bytes) -> list[ImportRow | RowRefusal]:
             index = columns.get(key)
             return cells[index] if index is not None and index < len(cells) else ""
 
-        result = check_row(
-            number,
-            first_name=cell("first_name"),
-            last_name=cell("last_name"),
-            email=cell("email"),
-            locale=cell("locale"),
-            products=cell("products"),
+        raw.append(
+            RawRow(
+                number,
+                first_name=cell("first_name"),
+                last_name=cell("last_name"),
+                email=cell("email"),
+                locale=cell("locale"),
+                products=tuple(_CODES.split(cell("products").strip())),
+            )
         )
+    return check_rows(raw, label=lambda number: f"row {number}")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """A person row as given: a file's line, or an item of `usersImport`'s rows."""
+
+    row: int
+    first_name: str
+    last_name: str
+    email: str
+    locale: str
+    products: tuple[str, ...]
+
+
+def check_rows(
+    rows: Sequence[RawRow], *, label: Callable[[int], str]
+) -> list[ImportRow | RowRefusal]:
+    """Each row checked; a second row with an email already seen is refused, naming the
+    first (`label` writes a row's number as the reader knows it)."""
+    checked: list[ImportRow | RowRefusal] = []
+    first_row_of: dict[str, int] = {}
+    for raw in rows:
+        result = check_row(raw)
         if isinstance(result, ImportRow):
-            first = first_row_of.setdefault(result.email, number)
-            if first != number:
+            first = first_row_of.setdefault(result.email, raw.row)
+            if first != raw.row:
                 result = RowRefusal(
-                    number,
+                    raw.row,
                     result.email,
-                    f"the same email as row {first}",
+                    f"the same email as {label(first)}",
                     ErrorCode.DUPLICATE_ROW,
                     "email",
                 )
@@ -146,24 +183,34 @@ def _name_part(part: str) -> str:
         raise DomainError(error.code, f"First and last name: {message}") from None
 
 
-def check_row(
-    row: int, *, first_name: str, last_name: str, email: str, locale: str, products: str
-) -> ImportRow | RowRefusal:
+def check_row(raw: RawRow) -> ImportRow | RowRefusal:
     """One row checked with `domain.members`' rules (the reason is their message)."""
-    shown = email.strip().lower()
+    shown = raw.email.strip().lower()
     column = "email"
     try:
-        normalized = members.normalized_email(email)
+        normalized = members.normalized_email(raw.email)
         column = "first_name"
-        first = _name_part(first_name)
+        first = _name_part(raw.first_name)
         column = "last_name"
-        name = members.normalized_name(f"{first} {_name_part(last_name)}")
+        name = members.normalized_name(f"{first} {_name_part(raw.last_name)}")
         column = "locale"
-        checked_locale = members.checked_locale(locale.strip() or DEFAULT_LOCALE)
+        checked_locale = members.checked_locale(raw.locale.strip() or DEFAULT_LOCALE)
+        column = "products"
+        codes = _product_codes(raw.products)
     except DomainError as error:
-        return RowRefusal(row, shown, error.message, error.code, column)
-    codes = tuple(dict.fromkeys(c.upper() for c in _CODES.split(products.strip()) if c))
-    return ImportRow(row, normalized, name, checked_locale, codes)
+        return RowRefusal(raw.row, shown, error.message, error.code, column)
+    return ImportRow(raw.row, normalized, name, checked_locale, codes)
+
+
+def _product_codes(given: Sequence[str]) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(c.strip().upper() for c in given if c.strip()))
+    if len(codes) > MAX_CODES or not all(_CODE.fullmatch(c) for c in codes):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"At most {MAX_CODES} product codes, each of 1 to {MAX_CODE_LENGTH} letters, "
+            "digits, dots, hyphens or underscores.",
+        )
+    return codes
 
 
 # Applying ------------------------------------------------------------------------------

@@ -87,8 +87,6 @@ class Actor:
 
     key: str
     user_id: UUID | None
-    name: str = ""
-    email: str = ""
 
 
 # Facts -----------------------------------------------------------------------------------
@@ -116,6 +114,7 @@ class Offer:
 class Facts:
     account_id: UUID
     account_name: str
+    inviter: tuple[str, str]  # the acting member's name and email ("" on the command line)
     people: dict[str, Person]  # the known people among the rows' emails
     members: dict[UUID, UUID]  # user id -> membership id, for those of them in the account
     roles: Counter[Role]  # the account's memberships by role
@@ -155,14 +154,20 @@ async def read_facts(account_id: UUID, rows: Sequence[ImportRow], actor: Actor) 
     account = await Account.filter(id=account_id).select_for_update().first()
     if account is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such account.", members.ACCOUNT_FIELD)
+    inviter = ("", "")
     if actor.user_id is not None:
-        acting = await Membership.filter(account_id=account_id, user_id=actor.user_id).first()
-        if acting is None or acting.role not in ADMIN_ROLES:
+        # Still an admin now that the account is locked (a concurrent command may have
+        # demoted or removed them since the call was authorized).
+        acting = await Membership.filter(account_id=account_id, user_id=actor.user_id).values_list(
+            "role", "user__name", "user__email"
+        )
+        if not acting or acting[0][0] not in ADMIN_ROLES:
             raise DomainError(
                 ErrorCode.NOT_ACCOUNT_ADMIN,
                 "Only an admin of the account may do this.",
                 members.ACCOUNT_FIELD,
             )
+        inviter = (str(acting[0][1]), str(acting[0][2]))
     roles = await (
         Membership.filter(account_id=account_id)
         .annotate(n=Count("id"))
@@ -212,6 +217,7 @@ async def read_facts(account_id: UUID, rows: Sequence[ImportRow], actor: Actor) 
     return Facts(
         account_id=account_id,
         account_name=account.name,
+        inviter=inviter,
         people=people,
         members=in_account,
         roles=Counter({Role(r): n for r, n in roles}),
@@ -319,7 +325,7 @@ def plan_rows(
             writes.memberships.append(
                 Membership(id=membership_id, account_id=facts.account_id, user_id=user_id)
             )
-            writes.emails.append((result, _invitation(person, membership_id, facts, actor)))
+            writes.emails.append((result, _invitation(person, membership_id, facts)))
             audit(
                 "member.invited",
                 "User",
@@ -373,7 +379,7 @@ def plan_rows(
     return results, writes
 
 
-def _invitation(person: Person, membership_id: UUID, facts: Facts, actor: Actor) -> outbox.Email:
+def _invitation(person: Person, membership_id: UUID, facts: Facts) -> outbox.Email:
     return outbox.Email(
         template=members.INVITED_EMAIL,
         recipient=person.email,
@@ -383,8 +389,8 @@ def _invitation(person: Person, membership_id: UUID, facts: Facts, actor: Actor)
             "invitee_name": person.name,
             "account_name": facts.account_name,
             "role": Role.USER.value,
-            "invited_by_name": actor.name,
-            "invited_by_email": actor.email,
+            "invited_by_name": facts.inviter[0],
+            "invited_by_email": facts.inviter[1],
         },
     )
 

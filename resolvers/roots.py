@@ -20,6 +20,7 @@ from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
 from resolvers.mutations.trade_in_fulfill import TradeInFulfillMutation
 from resolvers.mutations.user_invite import UserInviteMutation
+from resolvers.mutations.users_import import UsersImportMutation
 from resolvers.nodes import NodeQueries
 from resolvers.viewer import ViewerQueries
 
@@ -45,5 +46,6 @@ class Mutation(
     UserInviteMutation,
     MemberRoleChangeMutation,
     MemberRemoveMutation,
+    UsersImportMutation,
 ):
     pass

@@ -43,6 +43,9 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.ALREADY_A_MEMBER: "The person is already a member of the account.",
     ErrorCode.LAST_PRIMARY_ADMIN: "The account's primary admin can be neither demoted nor "
     "removed: promote another member to primary admin first.",
+    ErrorCode.DUPLICATE_ROW: "An earlier row has the same email: the message names it.",
+    ErrorCode.NO_ACTIVE_SUBSCRIPTION: "The account has no active subscription of a product "
+    "code of the row.",
 }
 
 

@@ -139,10 +139,11 @@ async def test_every_example_runs_on_the_demo_data_in_order(
     tabs = Walkthrough(demo_api_at_now, admin, partner)
     # When a person runs the tabs in order (each step asserts its exact answers)
     flow = await _reading_tabs(tabs)
-    await _dry_run_then_upgrade(tabs, flow)
+    upgrade_id = await _dry_run_then_upgrade(tabs, flow)
     trade_in_id = await _request_from_the_partner(tabs, flow)
     await _partner_fulfills(tabs, trade_in_id)
     await _plan_change(tabs, flow)
+    await _seats_and_members(tabs, upgrade_id)
     # Then every tab ran, in the order the tabs (and the README) show them
     assert list(dict.fromkeys(tabs.ran)) == [e.title for e in EXAMPLES]
 
@@ -220,7 +221,7 @@ async def _reading_tabs(tabs: Walkthrough) -> Flow:
     return Flow(online_lt, autocad, resold_lt, revit, premium)
 
 
-async def _dry_run_then_upgrade(tabs: Walkthrough, flow: Flow) -> None:
+async def _dry_run_then_upgrade(tabs: Walkthrough, flow: Flow) -> str:
     admin, online_lt, autocad = tabs.admin, flow.online_lt, flow.autocad
 
     # When the admin dry-runs the online AutoCAD LT's upgrade to AutoCAD
@@ -289,6 +290,8 @@ async def _dry_run_then_upgrade(tabs: Walkthrough, flow: Flow) -> None:
             "plan": {"name": "Standard"},
         },
     }
+    upgrade_id: str = upgraded["tradeIn"]["id"]
+    return upgrade_id
 
 
 async def _request_from_the_partner(tabs: Walkthrough, flow: Flow) -> str:
@@ -420,3 +423,80 @@ async def _plan_change(tabs: Walkthrough, flow: Flow) -> None:
         "SUPPORT_LIVE_24_7",
         "USAGE_REPORTING",
     ]
+
+
+async def _seats_and_members(tabs: Walkthrough, upgrade_id: str) -> None:
+    admin = tabs.admin
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    # When the admin moves every AutoCAD LT user to the new AutoCAD subscription
+    transfer = await tabs.run(
+        "Move the users to the new subscription",
+        admin,
+        **{"<trade-in id>": upgrade_id, "<any unique string>": "readme-transfer"},
+    )
+    # Then the three of them hold AutoCAD seats, and nobody is left on the old subscription
+    moved = transfer["seatTransfer"]
+    assert moved["userErrors"] == []
+    assert sorted(a["user"]["name"] for a in moved["assignments"]) == [
+        "Chloé Dubois",
+        "David Nguyen",
+        "Emma Schmidt",
+    ]
+    assert moved["tradeIn"] == {
+        "status": "IN_GRACE",
+        "progress": {"usersOnlyOnOld": 0, "usersMoved": 3, "daysLeft": 30},
+        "target": {"seats": 5, "seatsAssigned": 3, "seatsAvailable": 2},
+    }
+
+    # When the admin invites Zoé
+    invite = await tabs.run("Invite a colleague", admin, **{"<account id>": account})
+    # Then she is a new member, with French emails
+    invited = invite["userInvite"]
+    assert invited["userErrors"] == []
+    assert {k: v for k, v in invited["user"].items() if k != "id"} == {
+        "name": "Zoé Laurent",
+        "email": "zoe.laurent@acme.example",
+        "locale": "fr",
+        "role": "USER",
+    }
+
+    # When the admin dry-runs an import of three rows
+    imported = await tabs.run("Import people", admin, **{"<account id>": account})
+    # Then Yann would be created with one of the two AutoCAD seats left, Hugo is a member
+    # already, and the third row is refused on its email
+    assert imported["usersImport"] == {
+        "dryRun": True,
+        "created": 1,
+        "alreadyMembers": 1,
+        "seatsAssigned": 1,
+        "refused": 1,
+        "rows": [
+            {
+                "index": 0,
+                "email": "yann.morel@acme.example",
+                "outcome": "CREATED",
+                "assignedProductCodes": ["ACD"],
+                "error": None,
+            },
+            {
+                "index": 1,
+                "email": "hugo.bernard@acme.example",
+                "outcome": "ALREADY_A_MEMBER",
+                "assignedProductCodes": [],
+                "error": None,
+            },
+            {
+                "index": 2,
+                "email": "not an email",
+                "outcome": "REFUSED",
+                "assignedProductCodes": [],
+                "error": {
+                    "code": "INVALID_INPUT",
+                    "message": "Not an email address (name@domain.example, at most 254 "
+                    "characters).",
+                    "field": ["input", "rows", "2", "email"],
+                },
+            },
+        ],
+        "userErrors": [],
+    }
