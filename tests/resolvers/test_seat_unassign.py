@@ -12,7 +12,7 @@ from models.enums import SubscriptionStatus, UnassignReason
 from schema.ids import to_global_id
 from tests.resolvers.test_seat_assign import NOW, World, api_at_now, row_counts, uid
 from tests.support import factories
-from tests.support.graphql import data
+from tests.support.graphql import counting_sql, data
 
 __all__ = ["api_at_now"]
 
@@ -144,3 +144,38 @@ async def test_who_may_unassign_and_refusals_write_nothing(
         ("NOT_FOUND", ["input", "userIds", "2"]),
     ]
     assert await refused(world.alice_token, sub, []) == [("INVALID_INPUT", ["input", "userIds"])]
+
+
+async def _unassign_statements(api: httpx.AsyncClient, users: int) -> list[str]:
+    """End the seats of `users` members on a subscription that also holds its admin's;
+    returns the request's statements."""
+    team = await factories.team()
+    people = [await factories.user() for _ in range(users)]
+    memberships = [await factories.member(team.account, person) for person in people]
+    sub = await factories.subscription(
+        await factories.contract(team.account), "ACD", seats=users + 1
+    )
+    await factories.assign(sub, team.admin)
+    for person in people:
+        await factories.assign(sub, person)
+    with counting_sql() as statements:
+        result = await unassign(api, team.admin_token, sub, [uid(m) for m in memberships])
+    assert result["userErrors"] == []
+    assert len(result["assignments"]) == users
+    assert result["subscription"]["seatsAssigned"] == 1
+    return statements
+
+
+async def test_unassigning_3_or_300_users_costs_the_same_statements(
+    empty_api: httpx.AsyncClient, db: str
+) -> None:
+    # Given subscriptions holding 3 and 300 members besides their admin
+    # When each member's seat is ended in one call
+    small = await _unassign_statements(empty_api, 3)
+    large = await _unassign_statements(empty_api, 300)
+    # Then both cost the same 15 statements: the token and its membership; the subscription,
+    # its contract, the account and the subscription locked; the memberships of all the
+    # users in one query; their seats in one and the seat count; one update ends every
+    # seat; the audit event; and the payload (subscription, ended seats, seat count, users)
+    assert (len(small), len(large)) == (15, 15), "\n".join(large)
+    assert await SeatAssignment.filter(unassign_reason=UnassignReason.ADMIN).count() == 303
