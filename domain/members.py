@@ -198,15 +198,23 @@ class LockedAccount:
     account: Account
     memberships: list[Membership]
     active_seats: int
+    scope: ReadScope  # the caller's: what a refusal may reveal
 
     def counts(self) -> Counts:
         return counts_of([Role(m.role) for m in self.memberships], self.active_seats)
 
-    def membership(self, membership_id: UUID) -> Membership:
-        """The member of this account; NOT_FOUND for another account's or an unknown one."""
+    async def membership(self, membership_id: UUID) -> Membership:
+        """The member of this account. A member of another account the caller may read (an
+        admin of two accounts) is NOT_A_MEMBER, as in the seat commands; one it may not read
+        is NOT_FOUND, exactly like an unknown one."""
         for m in self.memberships:
             if m.id == membership_id:
                 return m
+        other = await Membership.filter(id=membership_id).values_list("account_id", "user_id")
+        if other and self.scope.can_read_member(other[0][0], other[0][1]):
+            raise DomainError(
+                ErrorCode.NOT_A_MEMBER, "This user is not a member of the account.", USER_FIELD
+            )
         raise DomainError(ErrorCode.NOT_FOUND, "No such member.", USER_FIELD)
 
     @property
@@ -236,6 +244,7 @@ async def lock_account(
         account=account,
         memberships=list(memberships),
         active_seats=await _active_seats(account_id).count(),
+        scope=scope,
     )
 
 
@@ -356,7 +365,7 @@ async def change_role(
     """Give the member `role`; a promotion to primary demotes the former primary to
     secondary first (one primary admin at every moment). Asking for the role the member
     already has changes nothing and writes nothing."""
-    target = locked.membership(membership_id)
+    target = await locked.membership(membership_id)
     current = Role(target.role)
     refusal = role_change_refusal(current=current, new=role)
     if refusal is not None:
@@ -407,7 +416,7 @@ async def remove(
 ) -> Removal:
     """Remove the member: unassign their active seats in this account (reason ADMIN, at
     `now`) and delete the membership. Nothing else is revoked."""
-    target = locked.membership(membership_id)
+    target = await locked.membership(membership_id)
     refusal = removal_refusal(role=Role(target.role))
     if refusal is not None:
         raise refusal

@@ -28,6 +28,7 @@ OPERATION = "memberRoleChange"
 @strawberry.enum(name="MemberRoleChangeErrorCode", description="Why `memberRoleChange` refused.")
 class MemberRoleChangeErrorCode(enum.Enum):
     NOT_FOUND = code(ErrorCode.NOT_FOUND)
+    NOT_A_MEMBER = code(ErrorCode.NOT_A_MEMBER)
     INVALID_INPUT = code(ErrorCode.INVALID_INPUT)
     NOT_ACCOUNT_ADMIN = code(ErrorCode.NOT_ACCOUNT_ADMIN)
     LAST_PRIMARY_ADMIN = code(ErrorCode.LAST_PRIMARY_ADMIN)

@@ -34,7 +34,8 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     "partner.",
     ErrorCode.NOT_AWAITING_PARTNER: "The request no longer waits for the partner (fulfilled, "
     "declined or cancelled).",
-    ErrorCode.NOT_A_MEMBER: "The user is not a member of the subscription's account.",
+    ErrorCode.NOT_A_MEMBER: "The user (one you may see: a member of another account you "
+    "administer) is not a member of this account (the subscription's, for seats).",
     ErrorCode.SEAT_LIMIT_REACHED: "Not enough free seats: the message says how many are "
     "missing; nothing was assigned.",
     ErrorCode.SEAT_NOT_ASSIGNED: "The user has no seat on the trade-in's source subscription.",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from tortoise.transactions import in_transaction
 
 from domain import members
 from domain.access import ReadScope
 from domain.errors import DomainError, ErrorCode
+from models import Membership
 from models.enums import Role
 from tests.support import factories
+
+NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,39 @@ async def test_an_admin_demoted_meanwhile_is_refused_once_the_lock_is_held(db: s
             await members.lock_account(acme.id, scope, actor_is_admin=True, actor_user_id=bruno.id)
     # Then he is no admin any more
     assert refused.value.code is ErrorCode.NOT_ACCOUNT_ADMIN
+
+
+@pytest.mark.parametrize(
+    ("reads_globex", "code"),
+    [(True, ErrorCode.NOT_A_MEMBER), (False, ErrorCode.NOT_FOUND)],
+)
+@pytest.mark.parametrize("command", ["remove", "change_role"])
+async def test_a_member_of_another_account_is_not_a_member_or_unknown(
+    db: str, reads_globex: bool, code: ErrorCode, command: str
+) -> None:
+    # Given Alice, admin of Acme (and of Globex too, or not), and Gus, a member of Globex
+    acme, globex = await factories.account(name="Acme"), await factories.account(name="Globex")
+    alice, gus = await factories.user(name="Alice"), await factories.user(name="Gus")
+    await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    gus_in_globex = await factories.member(globex, gus)
+    readable = {acme.id, globex.id} if reads_globex else {acme.id}
+    scope = ReadScope(accounts=frozenset(readable))
+    # When she acts in Acme on Gus's Globex membership
+
+    async def act() -> None:
+        async with in_transaction():
+            locked = await members.lock_account(
+                acme.id, scope, actor_is_admin=True, actor_user_id=alice.id
+            )
+            if command == "remove":
+                await members.remove(locked, gus_in_globex.id, actor="a", request_id="r", now=NOW)
+            else:
+                await members.change_role(
+                    locked, gus_in_globex.id, Role.SECONDARY_ADMIN, actor="a", request_id="r"
+                )
+
+    with pytest.raises(DomainError) as refused:
+        await act()
+    # Then he is not a member of Acme when she may see him, and unknown when she may not
+    assert (refused.value.code, refused.value.field) == (code, ("input", "userId"))
+    assert await Membership.filter(id=gus_in_globex.id, role=Role.USER).exists()
