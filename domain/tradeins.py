@@ -21,11 +21,13 @@ REMOVE_STEP = "Remove them from the original subscription"
 def days_left(
     status: TradeInStatus, grace_ends_at: dt.datetime | None, *, now: dt.datetime
 ) -> int | None:
-    """Whole days (rounded down) until the grace end, never negative; None when the
-    trade-in is not in grace."""
+    """Days left until the grace end, counting a started day (30 right after a 30-day
+    grace began, 1 on its last day, as people read a countdown), 0 once it ended; None when
+    the trade-in is not in grace."""
     if status is not TradeInStatus.IN_GRACE or grace_ends_at is None:
         return None
-    return max((grace_ends_at - now).days, 0)
+    left = grace_ends_at - now
+    return max(-(-left // dt.timedelta(days=1)), 0)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,10 @@ def test_the_grace_end_counts_from_the_anchor_the_policy_names() -> None:
 def test_days_left_are_whole_days_never_negative_and_only_in_grace() -> None:
     ends = NOW + dt.timedelta(days=7)
     assert days_left(TradeInStatus.IN_GRACE, ends, now=NOW) == 7
-    assert days_left(TradeInStatus.IN_GRACE, ends, now=NOW + dt.timedelta(hours=1)) == 6
+    assert days_left(TradeInStatus.IN_GRACE, ends, now=NOW + dt.timedelta(hours=1)) == 7
+    assert days_left(TradeInStatus.IN_GRACE, ends, now=NOW + dt.timedelta(days=1)) == 6
+    assert days_left(TradeInStatus.IN_GRACE, ends, now=ends - dt.timedelta(seconds=1)) == 1
+    assert days_left(TradeInStatus.IN_GRACE, ends, now=ends) == 0
     assert days_left(TradeInStatus.IN_GRACE, ends, now=ends + dt.timedelta(days=2)) == 0
     assert days_left(TradeInStatus.COMPLETED, ends, now=NOW) is None
     assert days_left(TradeInStatus.AWAITING_PARTNER, None, now=NOW) is None
