@@ -279,6 +279,27 @@ mutation PlanChange($input: ContractPlanChangeInput!) {
         '{"input": {"contractId": "<contract id>", "planCode": "PREMIUM", '
         '"idempotencyKey": "<any unique string>"}}',
     ),
+    Example(
+        "Emails of my account",
+        """# With the admin's token: the emails your account's changes caused (the upgrade
+# confirmations, the request to the partner...), newest first, and how their delivery
+# went. Add "status": "FAILED" to the variables to see only those that failed, with the
+# mail server's answer in lastError; an operator sends them again with
+# `python -m app outbox retry`.
+query EmailDeliveries($account: ID!, $status: EmailDeliveryStatus, $after: String) {
+  account(id: $account) {
+    emailDeliveries(first: 20, after: $after, filter: {status: $status}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node { id template recipient status attempts lastError sentAt createdAt }
+      }
+    }
+  }
+}
+""",
+        '{"account": "<account id>"}',
+    ),
 )
 
 
