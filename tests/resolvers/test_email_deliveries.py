@@ -20,11 +20,11 @@ from app.asgi import create_app
 from domain import outbox
 from domain.outbox import DueMessage
 from infra.settings import Settings
-from models import OutboxMessage
-from models.enums import OutboxKind
+from models import OutboxMessage, Product
+from models.enums import OutboxKind, Role
 from schema.ids import to_global_id
 from tests.resolvers.unguarded_schema import UNGUARDED_SCHEMA
-from tests.support import scope_world
+from tests.support import factories, scope_world
 from tests.support.graphql import data, gql
 from tests.support.services import start_api_server
 
@@ -360,3 +360,86 @@ async def test_a_delivery_by_its_id_answers_its_accounts_admin_only(
         "other_admin": [None, globex],
     }
     assert answer["nodes"] == expected.get(principal, [None, None])
+
+
+# Every command that writes an email names its account --------------------------------
+
+COMMANDS = {
+    "invite": """mutation($input: UserInviteInput!) {
+      userInvite(input: $input) { userErrors { code } } }""",
+    "upgrade": """mutation($input: SubscriptionUpgradeInput!) {
+      subscriptionUpgrade(input: $input) { tradeIn { id } userErrors { code } } }""",
+    "decline": """mutation($input: TradeInDeclineInput!) {
+      tradeInDecline(input: $input) { userErrors { code } } }""",
+    "plan": """mutation($input: ContractPlanChangeInput!) {
+      contractPlanChange(input: $input) { planChange { id } userErrors { code } } }""",
+    "plan_decline": """mutation($input: PlanChangeDeclineInput!) {
+      planChangeDecline(input: $input) { userErrors { code } } }""",
+}
+
+
+async def _command(api: httpx.AsyncClient, token: str, command: str, **fields: Any) -> Any:
+    answer = await data(api, token, COMMANDS[command], input=fields)
+    [payload] = answer.values()
+    assert payload["userErrors"] == [], (command, payload)
+    return payload
+
+
+async def test_the_emails_of_every_command_are_the_accounts(empty_api: httpx.AsyncClient) -> None:
+    # Given Acme (its admin Alice) with a Revit LT bought through Northwind
+    acme = await factories.account(name="Acme")
+    alice = await factories.user(email="alice@acme.example", name="Alice")
+    await factories.member(acme, alice, role=Role.PRIMARY_ADMIN)
+    northwind = await factories.partner(code="NORTHWIND")
+    resold = await factories.contract(acme, partner=northwind)
+    revit_lt = await factories.subscription(resold, "RVTLT")
+    admin = await factories.token(acme, alice)
+    partner = await factories.partner_token(northwind)
+    # When Alice invites Bruno as an admin, asks Northwind for Revit and for Premium, and
+    # Northwind declines both
+    await _command(
+        empty_api,
+        admin,
+        "invite",
+        accountId=to_global_id("Account", acme.id),
+        email="bruno@acme.example",
+        name="Bruno",
+        role="SECONDARY_ADMIN",
+    )
+    upgrade = await _command(
+        empty_api,
+        admin,
+        "upgrade",
+        subscriptionId=to_global_id("ProductSubscription", revit_lt.id),
+        targetProductId=to_global_id("Product", (await Product.get(code="RVT")).id),
+    )
+    await _command(
+        empty_api, partner, "decline", tradeInId=upgrade["tradeIn"]["id"], reason="not now"
+    )
+    plan = await _command(
+        empty_api,
+        admin,
+        "plan",
+        contractId=to_global_id("Contract", resold.id),
+        planCode="PREMIUM",
+    )
+    await _command(
+        empty_api,
+        partner,
+        "plan_decline",
+        planChangeId=plan["planChange"]["id"],
+        reason="not now",
+    )
+    # Then each of their emails is Acme's, listed for Alice
+    answer = await data(
+        empty_api,
+        admin,
+        f"query($a: ID!) {{ account(id: $a) {{ {LIST} }} }}",
+        a=to_global_id("Account", acme.id),
+    )
+    templates = [e["node"]["template"] for e in answer["account"]["emailDeliveries"]["edges"]]
+    assert sorted(templates) == sorted(
+        ["user_invited", "trade_in_requested", "plan_change_requested"]
+        + ["trade_in_declined", "plan_change_declined"] * 2  # to Alice and Bruno
+    )
+    assert await OutboxMessage.filter(account_id=None).count() == 0
