@@ -46,6 +46,7 @@ async def write_email(
     """What a domain command does: the email row, in the transaction of its cause."""
     async with in_transaction():
         return await outbox.record_email(
+            account_id=None,
             template=template,
             recipient=recipient,
             context=CONTEXT,
