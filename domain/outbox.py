@@ -235,34 +235,45 @@ async def retry_failed(
     now, with a fresh set of MAX_ATTEMPTS attempts (its count starts again at 0); its last
     error stays on the row, for people to see why it failed, until it is delivered.
 
+    A `message_id` may also name a row waiting for its next attempt after a transient
+    failure (PENDING, attempts > 0: the SMTP server was down): it is made due now, its
+    attempt count kept, so an operator who brought the server back need not wait for the
+    backoff.
+
     Returns the rows requeued, for the caller to hand to the queue (or to leave to the
     relay, which picks up PENDING rows anyway). A `message_id` that names no row is
-    NOT_FOUND, one of a row that is not FAILED INVALID_INPUT: both change nothing."""
+    NOT_FOUND, one of a row that is neither FAILED nor waiting for a retry INVALID_INPUT:
+    both change nothing."""
     if (message_id is None) == (failed_since is None):
         raise ValueError("give exactly one of message_id and failed_since")
-    chosen = Q(status=OutboxStatus.FAILED)
+    failed = Q(status=OutboxStatus.FAILED)
     if message_id is not None:
-        chosen &= Q(id=message_id)
+        failed &= Q(id=message_id)
     else:
-        chosen &= Q(failed_at__gte=failed_since)
+        failed &= Q(failed_at__gte=failed_since)
+    waiting = Q(id=message_id, status=OutboxStatus.PENDING, attempts__gt=0)
     async with in_transaction():
         ids = [
-            UUID(str(i)) for i in await OutboxMessage.filter(chosen).values_list("id", flat=True)
+            UUID(str(i)) for i in await OutboxMessage.filter(failed).values_list("id", flat=True)
         ]
-        if not ids and message_id is not None:
-            await _refuse_retry(message_id)
-        if not ids:
+        if ids:
+            # The status condition again: a row retried meanwhile by another run is not
+            # reset twice (its job id, `outbox:<id>:0`, would be the same anyway).
+            await OutboxMessage.filter(failed, id__in=ids).update(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                available_at=now,
+                enqueued_at=None,
+                failed_at=None,
+            )
+            return [DueMessage(id=i, attempts=0) for i in ids]
+        if message_id is None:
             return []
-        # The status condition again: a row retried meanwhile by another run is not reset
-        # twice (its job id, `outbox:<id>:0`, would be the same anyway).
-        await OutboxMessage.filter(chosen, id__in=ids).update(
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            available_at=now,
-            enqueued_at=None,
-            failed_at=None,
-        )
-    return [DueMessage(id=i, attempts=0) for i in ids]
+        row = await OutboxMessage.filter(waiting).first()
+        if row is None:
+            await _refuse_retry(message_id)
+        await OutboxMessage.filter(waiting).update(available_at=now, enqueued_at=None)
+    return [DueMessage(id=message_id, attempts=row.attempts)]
 
 
 async def _refuse_retry(message_id: UUID) -> NoReturn:
@@ -271,7 +282,7 @@ async def _refuse_retry(message_id: UUID) -> NoReturn:
         raise DomainError(ErrorCode.NOT_FOUND, f"no outbox message {message_id}", ("id",))
     raise DomainError(
         ErrorCode.INVALID_INPUT,
-        f"outbox message {message_id} is {row.status.value}, not FAILED: "
-        "only failed messages are retried",
+        f"outbox message {message_id} is {row.status.value}, neither FAILED nor waiting "
+        "for a retry: only those are retried",
         ("id",),
     )

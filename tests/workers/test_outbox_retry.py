@@ -245,7 +245,8 @@ async def test_retrying_an_unknown_or_unfailed_row_is_a_one_line_error(
     assert (sent.returncode, sent.stdout, sent.stderr) == (
         1,
         "",
-        f"error: outbox message {row.id} is DONE, not FAILED: only failed messages are retried\n",
+        f"error: outbox message {row.id} is DONE, neither FAILED nor waiting for a retry: only "
+        "those are retried\n",
     )
     assert (missing.returncode, missing.stdout, missing.stderr) == (
         1,
@@ -276,3 +277,33 @@ def test_retry_takes_exactly_one_of_id_and_date() -> None:
             "",
             f"python -m app outbox retry: error: {error} (see --help)\n",
         )
+
+
+async def test_a_row_waiting_for_its_next_attempt_is_sent_now_when_retried_by_id(
+    settings: Settings, queue: ArqRedis, smtp_sink: SmtpSink
+) -> None:
+    # Given an email whose first attempt met the SMTP server down: PENDING, its next
+    # attempt due only after the backoff
+    async with in_transaction():
+        row = await outbox.record_email(
+            account_id=None,
+            template="ready_to_download",
+            recipient="waiting@acme.example",
+            context={"user_name": "W", "account_name": "Acme", "products": ["Revit"]},
+            dedupe_key="waiting",
+            now=dt.datetime.now(dt.UTC),
+        )
+    await outbox.mark_attempt_failed(
+        row, "SMTP unavailable", transient=True, now=dt.datetime.now(dt.UTC)
+    )
+    waiting = await OutboxMessage.get(id=row.id)
+    assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
+    assert waiting.available_at > dt.datetime.now(dt.UTC)
+    # When the operator, the server back, retries it by id, and a worker runs
+    result = await cli("outbox", "retry", "--id", str(row.id), settings=settings)
+    await run_worker(settings)
+    # Then it is handed over at once and delivered, its attempt count kept
+    assert (result.returncode, result.stderr) == (0, "")
+    assert [mail.recipients for mail in smtp_sink.received] == [["waiting@acme.example"]]
+    sent = await OutboxMessage.get(id=row.id)
+    assert (sent.status, sent.attempts) == (OutboxStatus.DONE, 1)
