@@ -1,0 +1,329 @@
+"""The end of grace periods: every trade-in in grace whose `graceEndsAt` has passed is
+completed, its source's remaining seats end and its admins are told.
+
+For each such trade-in, in one transaction per batch (`BATCH` trade-ins):
+- the trade-in becomes COMPLETED with `completedAt` = `as_of`;
+- its source subscription becomes REPLACED;
+- every active seat on the source ends: `unassignedAt` = `as_of`, reason GRACE_EXPIRED;
+- one audit event `trade_in.grace_expired` (actor `system:grace-expiry`) names the users
+  whose seats ended;
+- each admin of the account gets one `grace_expired` email, in their language, listing the
+  users who lost access (their source seat ended and they have no seat on the target: users
+  already moved to the target lose nothing) and the product they have now.
+
+Decisions written down:
+- `as_of` is both the moment that decides what is due (`graceEndsAt <= as_of`) and the time
+  recorded (`completedAt`, `unassignedAt`, audit and email rows): running the job "as of"
+  a day acts as if it ran then.
+- Exactly once under any number of concurrent runs: the batch is claimed by one UPDATE of
+  the trade-ins still IN_GRACE (`WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))`
+  on PostgreSQL: concurrent runs take disjoint batches, and a row completed meanwhile no
+  longer matches; on SQLite the first statement takes the single write lock). A trade-in
+  held by a seat transfer is skipped and taken by the next run.
+- Locks are taken trade-in, then subscriptions, then seats: the order of the seat commands
+  (which lock the subscription before its seats), so the two never wait on each other in a
+  circle.
+- Resumable: each batch commits on its own; a run that dies leaves whole batches done and
+  the rest IN_GRACE for the next run. Emails are written with their dedupe key
+  (`grace_expired:<trade-in>:<admin>`), so even a repeated batch writes no second row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from domain.set_writes import (
+    AuditRow,
+    EmailRow,
+    Sql,
+    as_datetime,
+    as_uuid,
+    insert_audit_events,
+    insert_emails,
+)
+from models.enums import Role, SubscriptionStatus, TradeInStatus, UnassignReason
+
+BATCH = 1000
+EXPIRED_EMAIL = "grace_expired"
+ACTOR = "system:grace-expiry"
+ACTION = "trade_in.grace_expired"
+ADMIN_ROLES = (Role.PRIMARY_ADMIN, Role.SECONDARY_ADMIN)
+
+
+# Facts and decisions (pure) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: UUID
+    name: str
+    email: str
+    locale: str = "en"
+
+
+@dataclass(frozen=True)
+class DueTradeIn:
+    """A claimed trade-in and what its email says about it."""
+
+    id: UUID
+    source_id: UUID
+    target_id: UUID
+    grace_ends_at: dt.datetime
+    account_id: UUID
+    account_name: str
+    contract_number: str
+    source_product: str
+    target_product: str
+
+
+def lost_access(removed: Sequence[Person], on_target: set[UUID]) -> list[Person]:
+    """The users whose source seat ended and who have no seat on the target, by name."""
+    return sorted(
+        (p for p in removed if p.user_id not in on_target), key=lambda p: (p.name, p.email)
+    )
+
+
+def expiry_emails(
+    trade_in: DueTradeIn, admins: Sequence[Person], lost: Sequence[Person]
+) -> list[EmailRow]:
+    """One `grace_expired` email per admin of the account."""
+    return [
+        EmailRow(
+            account_id=trade_in.account_id,
+            template=EXPIRED_EMAIL,
+            recipient=admin.email,
+            locale=admin.locale,
+            dedupe_key=f"{EXPIRED_EMAIL}:{trade_in.id}:{admin.user_id}",
+            context={
+                "admin_name": admin.name,
+                "account_name": trade_in.account_name,
+                "contract_number": trade_in.contract_number,
+                "source_product": trade_in.source_product,
+                "target_product": trade_in.target_product,
+                "grace_ended_at": trade_in.grace_ends_at.isoformat(),
+                "users_removed": [{"name": p.name, "email": p.email} for p in lost],
+            },
+        )
+        for admin in admins
+    ]
+
+
+@dataclass
+class ExpiryReport:
+    """What a run (or one batch) did."""
+
+    trade_ins: int = 0
+    seats: int = 0
+    emails: int = 0
+    completed: list[UUID] = field(default_factory=list)
+
+    def add(self, other: ExpiryReport) -> None:
+        self.trade_ins += other.trade_ins
+        self.seats += other.seats
+        self.emails += other.emails
+        self.completed += other.completed
+
+    def summary(self) -> str:
+        def count(n: int, what: str) -> str:
+            return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+        return (
+            f"{count(self.trade_ins, 'trade-in')} completed, {count(self.seats, 'seat')} "
+            f"removed, {count(self.emails, 'email')} queued"
+        )
+
+
+# The command ----------------------------------------------------------------------------------
+
+
+async def due_count(*, as_of: dt.datetime) -> int:
+    """Trade-ins in grace whose grace period is over as of `as_of` (for a progress bar)."""
+    async with in_transaction() as connection:
+        sql = Sql(connection)
+        [[count]] = await sql.rows(
+            f"SELECT count(*) FROM trade_in WHERE status = '{TradeInStatus.IN_GRACE.value}' "
+            f"AND grace_ends_at <= {sql(as_of)}"
+        )
+    return int(count)
+
+
+async def expire_grace_periods(
+    *,
+    as_of: dt.datetime,
+    batch_size: int = BATCH,
+    on_batch: Callable[[ExpiryReport], None] | None = None,
+    keep_going: Callable[[], bool] | None = None,
+) -> ExpiryReport:
+    """Complete every due trade-in, `batch_size` per transaction, until none is left (or
+    `keep_going` says stop: the rest waits for the next run). `on_batch` is told the running
+    total after each committed batch."""
+    report = ExpiryReport()
+    while keep_going is None or keep_going():
+        batch = await expire_batch(as_of=as_of, limit=batch_size)
+        if not batch.trade_ins:
+            break
+        report.add(batch)
+        if on_batch is not None:
+            on_batch(report)
+    return report
+
+
+async def expire_batch(*, as_of: dt.datetime, limit: int = BATCH) -> ExpiryReport:
+    """One transaction: claim up to `limit` due trade-ins and do everything for them."""
+    async with in_transaction() as connection:
+        claimed = await _claim(Sql(connection), as_of, limit)
+        if not claimed:
+            return ExpiryReport()
+        ids = list(claimed)
+        sources = [source for source, _ in claimed.values()]
+        await _replace_sources(Sql(connection), sources)
+        removed = await _end_seats(Sql(connection), sources, as_of)
+        facts = await trade_in_facts(Sql(connection), ids)
+        people = await _people(Sql(connection), {u for users in removed.values() for u in users})
+        on_target = await _seated(Sql(connection), [t for _, t in claimed.values()])
+        admins = await admins_of(Sql(connection), {f.account_id for f in facts})
+        emails: list[EmailRow] = []
+        events: list[AuditRow] = []
+        for trade_in in facts:
+            users = removed.get(trade_in.source_id, [])
+            gone = [people[u] for u in users]
+            lost = lost_access(gone, on_target.get(trade_in.target_id, set()))
+            emails += expiry_emails(trade_in, admins.get(trade_in.account_id, []), lost)
+            events.append(
+                AuditRow(
+                    account_id=trade_in.account_id,
+                    action=ACTION,
+                    subject_type="TradeIn",
+                    subject_id=trade_in.id,
+                    data={
+                        "source_id": str(trade_in.source_id),
+                        "target_id": str(trade_in.target_id),
+                        "grace_ends_at": trade_in.grace_ends_at.isoformat(),
+                        "source_status": SubscriptionStatus.REPLACED.value,
+                        "reason": UnassignReason.GRACE_EXPIRED.value,
+                        "users": sorted(str(u) for u in users),
+                        "lost_access": [str(p.user_id) for p in lost],
+                    },
+                )
+            )
+        await insert_audit_events(connection, events, actor=ACTOR, now=as_of)
+        written = await insert_emails(connection, emails, now=as_of)
+    return ExpiryReport(
+        trade_ins=len(ids),
+        seats=sum(len(users) for users in removed.values()),
+        emails=written,
+        completed=[trade_in.id for trade_in in facts],
+    )
+
+
+async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[UUID, UUID]]:
+    """Complete up to `limit` due trade-ins (oldest deadline first) that no other run holds;
+    returns trade-in id -> (source id, target id)."""
+    in_grace = TradeInStatus.IN_GRACE.value
+    due = (
+        f"SELECT id FROM trade_in WHERE status = '{in_grace}' AND grace_ends_at <= {sql(as_of)} "
+        f"ORDER BY grace_ends_at, id LIMIT {int(limit)} {sql.lock(skip_locked=True)}"
+    )
+    chosen = f"= ANY(ARRAY({due}))" if sql.postgres else f"IN ({due})"
+    rows = await sql.returning(
+        f"UPDATE trade_in SET status = '{TradeInStatus.COMPLETED.value}', "
+        f"completed_at = {sql(as_of)} WHERE id {chosen} AND status = '{in_grace}' "
+        "RETURNING id, source_id, target_id"
+    )
+    return {as_uuid(row[0]): (as_uuid(row[1]), as_uuid(row[2])) for row in rows}
+
+
+async def _replace_sources(sql: Sql, sources: Sequence[UUID]) -> None:
+    await sql.execute(
+        f"UPDATE product_subscription SET status = '{SubscriptionStatus.REPLACED.value}' "
+        f"WHERE id {sql.among(sources)}"
+    )
+
+
+async def _end_seats(
+    sql: Sql, sources: Sequence[UUID], as_of: dt.datetime
+) -> dict[UUID, list[UUID]]:
+    """End the active seats of the sources; returns source id -> user ids."""
+    rows = await sql.returning(
+        f"UPDATE seat_assignment SET unassigned_at = {sql(as_of)}, "
+        f"unassign_reason = '{UnassignReason.GRACE_EXPIRED.value}' "
+        f"WHERE subscription_id {sql.among(sources)} AND unassigned_at IS NULL "
+        "RETURNING subscription_id, user_id"
+    )
+    removed: dict[UUID, list[UUID]] = defaultdict(list)
+    for subscription_id, user_id in rows:
+        removed[as_uuid(subscription_id)].append(as_uuid(user_id))
+    return removed
+
+
+async def trade_in_facts(sql: Sql, ids: Sequence[UUID]) -> list[DueTradeIn]:
+    """What the emails say about each trade-in (its account, contract and products)."""
+    rows = await sql.rows(
+        "SELECT t.id, t.source_id, t.target_id, t.grace_ends_at, c.account_id, a.name, "
+        "c.number, sp.name, tp.name FROM trade_in t "
+        "JOIN product_subscription s ON s.id = t.source_id "
+        "JOIN contract c ON c.id = s.contract_id "
+        "JOIN account a ON a.id = c.account_id "
+        "JOIN product sp ON sp.id = s.product_id "
+        "JOIN product tp ON tp.id = t.target_product_id "
+        f"WHERE t.id {sql.among(ids)} ORDER BY t.grace_ends_at, t.id"
+    )
+    return [
+        DueTradeIn(
+            id=as_uuid(row[0]),
+            source_id=as_uuid(row[1]),
+            target_id=as_uuid(row[2]),
+            grace_ends_at=as_datetime(row[3]),
+            account_id=as_uuid(row[4]),
+            account_name=str(row[5]),
+            contract_number=str(row[6]),
+            source_product=str(row[7]),
+            target_product=str(row[8]),
+        )
+        for row in rows
+    ]
+
+
+async def _people(sql: Sql, user_ids: set[UUID]) -> dict[UUID, Person]:
+    if not user_ids:
+        return {}
+    rows = await sql.rows(f"SELECT id, name, email FROM app_user WHERE id {sql.among(user_ids)}")
+    return {
+        as_uuid(row[0]): Person(user_id=as_uuid(row[0]), name=str(row[1]), email=str(row[2]))
+        for row in rows
+    }
+
+
+async def _seated(sql: Sql, subscriptions: Sequence[UUID]) -> Mapping[UUID, set[UUID]]:
+    """The users with an active seat on each subscription."""
+    rows = await sql.rows(
+        "SELECT subscription_id, user_id FROM seat_assignment "
+        f"WHERE subscription_id {sql.among(subscriptions)} AND unassigned_at IS NULL"
+    )
+    seated: dict[UUID, set[UUID]] = defaultdict(set)
+    for subscription_id, user_id in rows:
+        seated[as_uuid(subscription_id)].add(as_uuid(user_id))
+    return seated
+
+
+async def admins_of(sql: Sql, account_ids: set[UUID]) -> Mapping[UUID, list[Person]]:
+    """The admins of each account, by email."""
+    roles = ", ".join(f"'{role.value}'" for role in ADMIN_ROLES)
+    rows = await sql.rows(
+        "SELECT m.account_id, u.id, u.name, u.email, u.locale FROM membership m "
+        "JOIN app_user u ON u.id = m.user_id "
+        f"WHERE m.account_id {sql.among(account_ids)} AND m.role IN ({roles}) "
+        "ORDER BY u.email"
+    )
+    admins: dict[UUID, list[Person]] = defaultdict(list)
+    for account_id, user_id, name, email, locale in rows:
+        admins[as_uuid(account_id)].append(
+            Person(user_id=as_uuid(user_id), name=str(name), email=str(email), locale=str(locale))
+        )
+    return admins
