@@ -226,6 +226,8 @@ async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[U
     """Complete up to `limit` due trade-ins (oldest deadline first) that no other run holds;
     returns trade-in id -> (source id, target id)."""
     in_grace = TradeInStatus.IN_GRACE.value
+    # Placeholders in the order of the text (SQLite's are positional).
+    completed_at = sql(as_of)
     due = (
         f"SELECT id FROM trade_in WHERE status = '{in_grace}' AND grace_ends_at <= {sql(as_of)} "
         f"ORDER BY grace_ends_at, id LIMIT {int(limit)} {sql.lock(skip_locked=True)}"
@@ -233,7 +235,7 @@ async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[U
     chosen = f"= ANY(ARRAY({due}))" if sql.postgres else f"IN ({due})"
     rows = await sql.returning(
         f"UPDATE trade_in SET status = '{TradeInStatus.COMPLETED.value}', "
-        f"completed_at = {sql(as_of)} WHERE id {chosen} AND status = '{in_grace}' "
+        f"completed_at = {completed_at} WHERE id {chosen} AND status = '{in_grace}' "
         "RETURNING id, source_id, target_id"
     )
     return {as_uuid(row[0]): (as_uuid(row[1]), as_uuid(row[2])) for row in rows}

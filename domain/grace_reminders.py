@@ -140,13 +140,14 @@ async def _remind_batch(
     async with in_transaction() as connection:
         sql = Sql(connection)
         column = SENT_COLUMN[days]
-        keyset = f"AND id > {sql(after)} " if after is not None else ""
-        rows = await sql.rows(
+        # Placeholders in the order of the text (SQLite's are positional).
+        text = (
             f"SELECT id FROM trade_in WHERE status = '{TradeInStatus.IN_GRACE.value}' "
-            f"AND grace_ends_at > {sql(lo)} AND grace_ends_at <= {sql(hi)} "
-            f"AND {column} IS NULL {keyset}"
-            f"ORDER BY id LIMIT {int(limit)} {sql.lock(skip_locked=True)}"
+            f"AND grace_ends_at > {sql(lo)} AND grace_ends_at <= {sql(hi)} AND {column} IS NULL "
         )
+        if after is not None:
+            text += f"AND id > {sql(after)} "
+        rows = await sql.rows(f"{text}ORDER BY id LIMIT {int(limit)} {sql.lock(skip_locked=True)}")
         ids = [as_uuid(row[0]) for row in rows]
         if not ids:
             return None, 0, 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain import grace_expiry
+from domain import set_writes
 from domain.grace_expiry import ExpiryReport, expire_grace_periods
 from models import AuditEvent, OutboxMessage, ProductSubscription, SeatAssignment, TradeIn
 from models.enums import OutboxStatus, SubscriptionStatus, TradeInStatus, UnassignReason
@@ -181,7 +181,7 @@ async def test_a_failure_in_batch_two_keeps_batch_one_and_the_next_run_finishes(
         await in_grace(ends=ENDS - dt.timedelta(hours=h), users=("Ann Lee", "Bob Martin"), moved=())
         for h in range(4)
     ]
-    real = grace_expiry.insert_emails
+    real = set_writes.insert_emails
     calls = 0
 
     async def failing_second_time(*args: Any, **kwargs: Any) -> int:
@@ -191,7 +191,7 @@ async def test_a_failure_in_batch_two_keeps_batch_one_and_the_next_run_finishes(
             raise RuntimeError("disk full")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(grace_expiry, "insert_emails", failing_second_time)
+    monkeypatch.setattr("domain.grace_expiry.insert_emails", failing_second_time)
     # When the run fails in its second batch
     with pytest.raises(RuntimeError, match="disk full"):
         await expire_grace_periods(as_of=AS_OF, batch_size=2)
@@ -205,7 +205,7 @@ async def test_a_failure_in_batch_two_keeps_batch_one_and_the_next_run_finishes(
     assert await SeatAssignment.filter(unassigned_at=None).count() == 4
     assert await OutboxMessage.all().count() == 4
     # When the next run comes
-    monkeypatch.setattr(grace_expiry, "insert_emails", real)
+    monkeypatch.setattr("domain.grace_expiry.insert_emails", real)
     report = await expire_grace_periods(as_of=AS_OF, batch_size=2)
     # Then it finishes the rest, and nothing was done twice
     assert (report.trade_ins, report.seats, report.emails) == (2, 4, 4)
