@@ -230,7 +230,7 @@ async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[U
     completed_at = sql(as_of)
     due = (
         f"SELECT id FROM trade_in WHERE status = '{in_grace}' AND grace_ends_at <= {sql(as_of)} "
-        f"ORDER BY grace_ends_at, id LIMIT {int(limit)} {sql.lock(skip_locked=True)}"
+        f"ORDER BY grace_ends_at LIMIT {int(limit)} {sql.lock(skip_locked=True)}"
     )
     chosen = f"= ANY(ARRAY({due}))" if sql.postgres else f"IN ({due})"
     rows = await sql.returning(
