@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from domain.set_writes import (
@@ -46,6 +47,7 @@ from domain.set_writes import (
     as_uuid,
     insert_audit_events,
     insert_emails,
+    outbox_insert,
 )
 from models.enums import Role, SubscriptionStatus, TradeInStatus, UnassignReason
 
@@ -180,51 +182,148 @@ async def expire_batch(*, as_of: dt.datetime, limit: int = BATCH) -> ExpiryRepor
         claimed = await _claim(Sql(connection), as_of, limit)
         if not claimed:
             return ExpiryReport()
-        ids = list(claimed)
-        sources = [source for source, _ in claimed.values()]
-        await _replace_sources(Sql(connection), sources)
-        removed = await _end_seats(Sql(connection), sources, as_of)
-        facts = await trade_in_facts(Sql(connection), ids)
-        people = await _people(Sql(connection), {u for users in removed.values() for u in users})
-        on_target = await _seated(Sql(connection), [t for _, t in claimed.values()])
-        admins = await admins_of(Sql(connection), {f.account_id for f in facts})
-        emails: list[EmailRow] = []
-        events: list[AuditRow] = []
-        for trade_in in facts:
-            users = removed.get(trade_in.source_id, [])
-            gone = [people[u] for u in users]
-            lost = lost_access(gone, on_target.get(trade_in.target_id, set()))
-            emails += expiry_emails(trade_in, admins.get(trade_in.account_id, []), lost)
-            events.append(
-                AuditRow(
-                    account_id=trade_in.account_id,
-                    action=ACTION,
-                    subject_type="TradeIn",
-                    subject_id=trade_in.id,
-                    data={
-                        "source_id": str(trade_in.source_id),
-                        "target_id": str(trade_in.target_id),
-                        "grace_ends_at": trade_in.grace_ends_at.isoformat(),
-                        "source_status": SubscriptionStatus.REPLACED.value,
-                        "reason": UnassignReason.GRACE_EXPIRED.value,
-                        "users": sorted(str(u) for u in users),
-                        "lost_access": [str(p.user_id) for p in lost],
-                    },
-                )
-            )
-        await insert_audit_events(connection, events, actor=ACTOR, now=as_of)
-        written = await insert_emails(connection, emails, now=as_of)
+        await _replace_sources(Sql(connection), [c.source_id for c in claimed])
+        if Sql(connection).postgres:
+            seats, written = await _finish_in_sql(Sql(connection), claimed, as_of)
+        else:
+            seats, written = await _finish_in_python(connection, claimed, as_of)
     return ExpiryReport(
-        trade_ins=len(ids),
-        seats=sum(len(users) for users in removed.values()),
-        emails=written,
-        completed=[trade_in.id for trade_in in facts],
+        trade_ins=len(claimed), seats=seats, emails=written, completed=[c.id for c in claimed]
     )
 
 
-async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[UUID, UUID]]:
+async def _finish_in_python(
+    connection: BaseDBAsyncClient, claimed: Sequence[Claimed], as_of: dt.datetime
+) -> tuple[int, int]:
+    """Seats, audit events and emails of the claimed trade-ins, decided here from rows read
+    (SQLite: no data-modifying CTEs). Returns (seats ended, emails written)."""
+    sources = [c.source_id for c in claimed]
+    removed = await _end_seats(Sql(connection), sources, as_of)
+    facts = await trade_in_facts(Sql(connection), [c.id for c in claimed])
+    people = await _people(Sql(connection), {u for users in removed.values() for u in users})
+    on_target = await _seated(Sql(connection), [c.target_id for c in claimed])
+    admins = await admins_of(Sql(connection), {f.account_id for f in facts})
+    emails: list[EmailRow] = []
+    events: list[AuditRow] = []
+    for trade_in in facts:
+        users = removed.get(trade_in.source_id, [])
+        gone = [people[u] for u in users]
+        lost = lost_access(gone, on_target.get(trade_in.target_id, set()))
+        emails += expiry_emails(trade_in, admins.get(trade_in.account_id, []), lost)
+        events.append(
+            AuditRow(
+                account_id=trade_in.account_id,
+                action=ACTION,
+                subject_type="TradeIn",
+                subject_id=trade_in.id,
+                data={
+                    "source_id": str(trade_in.source_id),
+                    "target_id": str(trade_in.target_id),
+                    "grace_ends_at": trade_in.grace_ends_at.isoformat(),
+                    "source_status": SubscriptionStatus.REPLACED.value,
+                    "reason": UnassignReason.GRACE_EXPIRED.value,
+                    "users": sorted(str(u) for u in users),
+                    "lost_access": [str(p.user_id) for p in lost],
+                },
+            )
+        )
+    await insert_audit_events(connection, events, actor=ACTOR, now=as_of)
+    written = await insert_emails(connection, emails, now=as_of)
+    return sum(len(users) for users in removed.values()), written
+
+
+def _iso(column: str) -> str:
+    """A timestamptz as Python's `datetime.isoformat()` writes it in UTC."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"extract(microseconds FROM {column})::bigint % 1000000 <> 0 "
+        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00')"
+    )
+
+
+async def _finish_in_sql(
+    sql: Sql, claimed: Sequence[Claimed], as_of: dt.datetime
+) -> tuple[int, int]:
+    """The same as `_finish_in_python`, as one statement on PostgreSQL: at 100,000
+    trade-ins, building the rows in Python cost more than the database's whole work. The
+    tests run both on the same cases and compare every value. Returns (seats ended, emails
+    written)."""
+    by_name = 'r.name COLLATE "C", r.email COLLATE "C"'  # Python's order of str
+    lost = "FILTER (WHERE NOT r.moved)"
+    roles = ", ".join(f"'{role.value}'" for role in ADMIN_ROLES)
+    at = f"{sql(as_of)}::timestamptz"
+    ids = sql.among(c.id for c in claimed)
+    sources = sql.among(c.source_id for c in claimed)
+    payload = (
+        "jsonb_build_object('admin_name', u.name, 'account_name', p.account_name, "
+        "'contract_number', p.number, 'source_product', p.source_product, "
+        f"'target_product', p.target_product, 'grace_ended_at', {_iso('p.grace_ends_at')}, "
+        "'users_removed', p.lost, 'locale', u.locale)"
+    )
+    emails = (
+        f"SELECT p.account_id, '{EXPIRED_EMAIL}', {payload}, u.email, "
+        f"'{EXPIRED_EMAIL}:' || p.id || ':' || u.id FROM per_trade p "
+        f"JOIN membership m ON m.account_id = p.account_id AND m.role IN ({roles}) "
+        "JOIN app_user u ON u.id = m.user_id"
+    )
+    [[seats, written]] = await sql.rows(
+        f"""WITH claimed AS (
+  SELECT t.id, t.source_id, t.target_id, t.grace_ends_at, c.account_id,
+         a.name AS account_name, c.number, sp.name AS source_product, tp.name AS target_product
+  FROM trade_in t JOIN product_subscription s ON s.id = t.source_id
+  JOIN contract c ON c.id = s.contract_id JOIN account a ON a.id = c.account_id
+  JOIN product sp ON sp.id = s.product_id JOIN product tp ON tp.id = t.target_product_id
+  WHERE t.id {ids}
+), ended AS (
+  UPDATE seat_assignment SET unassigned_at = {at},
+    unassign_reason = '{UnassignReason.GRACE_EXPIRED.value}'
+  WHERE subscription_id {sources} AND unassigned_at IS NULL
+  RETURNING subscription_id, user_id
+), removed AS (
+  SELECT cl.id AS trade_in_id, e.user_id, u.name, u.email, EXISTS (
+    SELECT 1 FROM seat_assignment o WHERE o.subscription_id = cl.target_id
+    AND o.user_id = e.user_id AND o.unassigned_at IS NULL) AS moved
+  FROM ended e JOIN claimed cl ON cl.source_id = e.subscription_id
+  JOIN app_user u ON u.id = e.user_id
+), grouped AS (
+  SELECT r.trade_in_id,
+    jsonb_agg(r.user_id::text ORDER BY r.user_id::text COLLATE "C") AS users,
+    jsonb_agg(r.user_id::text ORDER BY {by_name}) {lost} AS lost_ids,
+    jsonb_agg(jsonb_build_object('name', r.name, 'email', r.email) ORDER BY {by_name})
+      {lost} AS lost
+  FROM removed r GROUP BY r.trade_in_id
+), per_trade AS (
+  SELECT cl.*, coalesce(g.users, '[]') AS users, coalesce(g.lost_ids, '[]') AS lost_ids,
+    coalesce(g.lost, '[]') AS lost
+  FROM claimed cl LEFT JOIN grouped g ON g.trade_in_id = cl.id
+), audit AS (
+  INSERT INTO audit_event (id, created_at, account_id, actor, action, subject_type,
+    subject_id, data)
+  SELECT gen_random_uuid(), {at}, account_id, '{ACTOR}', '{ACTION}', 'TradeIn', id::text,
+    jsonb_build_object('source_id', source_id::text, 'target_id', target_id::text,
+      'grace_ends_at', {_iso("grace_ends_at")},
+      'source_status', '{SubscriptionStatus.REPLACED.value}',
+      'reason', '{UnassignReason.GRACE_EXPIRED.value}', 'users', users,
+      'lost_access', lost_ids)
+  FROM per_trade RETURNING 1
+), emails AS ({outbox_insert(emails, now=at)})
+SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM emails)"""
+    )
+    return int(seats), int(written)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: UUID
+    source_id: UUID
+    target_id: UUID
+    grace_ends_at: dt.datetime
+
+
+async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> list[Claimed]:
     """Complete up to `limit` due trade-ins (oldest deadline first) that no other run holds;
-    returns trade-in id -> (source id, target id)."""
+    returns them by deadline."""
     in_grace = TradeInStatus.IN_GRACE.value
     # Placeholders in the order of the text (SQLite's are positional).
     completed_at = sql(as_of)
@@ -236,9 +335,13 @@ async def _claim(sql: Sql, as_of: dt.datetime, limit: int) -> dict[UUID, tuple[U
     rows = await sql.returning(
         f"UPDATE trade_in SET status = '{TradeInStatus.COMPLETED.value}', "
         f"completed_at = {completed_at} WHERE id {chosen} AND status = '{in_grace}' "
-        "RETURNING id, source_id, target_id"
+        "RETURNING id, source_id, target_id, grace_ends_at"
     )
-    return {as_uuid(row[0]): (as_uuid(row[1]), as_uuid(row[2])) for row in rows}
+    claimed = [
+        Claimed(as_uuid(row[0]), as_uuid(row[1]), as_uuid(row[2]), as_datetime(row[3]))
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda c: (c.grace_ends_at, c.id))
 
 
 async def _replace_sources(sql: Sql, sources: Sequence[UUID]) -> None:

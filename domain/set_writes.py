@@ -125,19 +125,17 @@ async def insert_emails(
     sql = Sql(connection)
     if sql.postgres:
         at = f"{sql(now)}::timestamptz"
-        text = (
-            "INSERT INTO outbox_message (id, created_at, kind, name, payload, recipient, "
-            "dedupe_key, status, attempts, available_at) "
-            f"SELECT gen_random_uuid(), {at}, '{OutboxKind.EMAIL.value}', n, p::jsonb, r, k, "
-            f"'{OutboxStatus.PENDING.value}', 0, {at} "
-            f"FROM unnest({sql([e.template for e in emails])}::text[], "
+        source = (
+            f"SELECT a, n, p::jsonb, r, k FROM unnest("
+            f"{sql([e.account_id for e in emails])}::uuid[], "
+            f"{sql([e.template for e in emails])}::text[], "
             f"{sql([e.payload() for e in emails])}::text[], "
             f"{sql([e.recipient for e in emails])}::text[], "
-            f"{sql([e.dedupe_key for e in emails])}::text[]) AS t(n, p, r, k) "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1"
+            f"{sql([e.dedupe_key for e in emails])}::text[]) AS t(a, n, p, r, k)"
         )
-        # Counted in SQL: Tortoise reads the OID, not the count, of an INSERT's status.
-        [[written]] = await sql.rows(f"WITH written AS ({text}) SELECT count(*) FROM written")
+        [[written]] = await sql.rows(
+            f"WITH written AS ({outbox_insert(source, now=at)}) SELECT count(*) FROM written"
+        )
         return int(written)
     written = 0
     for start in range(0, len(emails), SQLITE_ROWS_PER_INSERT):
@@ -156,6 +154,21 @@ async def insert_emails(
             )
         )
     return written
+
+
+def outbox_insert(source: str, *, now: str) -> str:
+    """PostgreSQL: the INSERT of PENDING email rows from `source`, a SELECT of (account id,
+    template, payload as jsonb, recipient, dedupe key), skipping dedupe keys already there
+    and returning one row per row written. With `insert_emails` (SQLite's VALUES below),
+    the only places that write the grace jobs' outbox rows; `now` is SQL (a placeholder)."""
+    return (
+        "INSERT INTO outbox_message (id, created_at, kind, name, payload, recipient, "
+        f"dedupe_key, status, attempts, available_at) SELECT gen_random_uuid(), {now}, "
+        f"'{OutboxKind.EMAIL.value}', e.template, e.payload, e.recipient, e.dedupe_key, "
+        f"'{OutboxStatus.PENDING.value}', 0, {now} "
+        f"FROM ({source}) AS e(account_id, template, payload, recipient, dedupe_key) "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1"
+    )
 
 
 @dataclass(frozen=True)

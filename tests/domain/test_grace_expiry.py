@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain import set_writes
+from domain import grace_expiry
 from domain.grace_expiry import ExpiryReport, expire_grace_periods
 from models import AuditEvent, OutboxMessage, ProductSubscription, SeatAssignment, TradeIn
 from models.enums import OutboxStatus, SubscriptionStatus, TradeInStatus, UnassignReason
@@ -114,6 +114,16 @@ async def test_each_admin_is_emailed_who_lost_access_and_what_they_have_now(any_
     assert rows[1].payload == {"admin_name": zoe.name, **common, "locale": "fr"}
 
 
+async def test_deadlines_with_microseconds_are_written_as_python_writes_them(any_db: str) -> None:
+    ends = ENDS - dt.timedelta(seconds=1, microseconds=500_000)
+    await in_grace(ends=ends, users=("Ann Lee",), moved=())
+    await expire_grace_periods(as_of=AS_OF)
+    [event] = await AuditEvent.all()
+    assert event.data["grace_ends_at"] == "2026-12-02T08:59:58.500000+00:00" == ends.isoformat()
+    rows = await OutboxMessage.all()
+    assert [r.payload["grace_ended_at"] for r in rows] == [ends.isoformat()] * 2
+
+
 async def test_a_second_run_does_nothing(any_db: str) -> None:
     await in_grace()
     first = await expire_grace_periods(as_of=AS_OF)
@@ -176,22 +186,22 @@ async def test_a_run_told_to_stop_leaves_the_rest_for_the_next(any_db: str) -> N
 async def test_a_failure_in_batch_two_keeps_batch_one_and_the_next_run_finishes(
     any_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given four due trade-ins, and a failure injected while writing the second batch's emails
+    # Given four due trade-ins, and a failure injected in the second batch, after its claim
     worlds = [
         await in_grace(ends=ENDS - dt.timedelta(hours=h), users=("Ann Lee", "Bob Martin"), moved=())
         for h in range(4)
     ]
-    real = set_writes.insert_emails
+    real = grace_expiry._replace_sources
     calls = 0
 
-    async def failing_second_time(*args: Any, **kwargs: Any) -> int:
+    async def failing_second_time(*args: Any, **kwargs: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("disk full")
-        return await real(*args, **kwargs)
+        await real(*args, **kwargs)
 
-    monkeypatch.setattr("domain.grace_expiry.insert_emails", failing_second_time)
+    monkeypatch.setattr("domain.grace_expiry._replace_sources", failing_second_time)
     # When the run fails in its second batch
     with pytest.raises(RuntimeError, match="disk full"):
         await expire_grace_periods(as_of=AS_OF, batch_size=2)
@@ -205,7 +215,7 @@ async def test_a_failure_in_batch_two_keeps_batch_one_and_the_next_run_finishes(
     assert await SeatAssignment.filter(unassigned_at=None).count() == 4
     assert await OutboxMessage.all().count() == 4
     # When the next run comes
-    monkeypatch.setattr("domain.grace_expiry.insert_emails", real)
+    monkeypatch.setattr("domain.grace_expiry._replace_sources", real)
     report = await expire_grace_periods(as_of=AS_OF, batch_size=2)
     # Then it finishes the rest, and nothing was done twice
     assert (report.trade_ins, report.seats, report.emails) == (2, 4, 4)
