@@ -26,10 +26,13 @@ from models.enums import TradeInStatus
 from tests.support.grace import ENDS, in_grace
 from tests.support.services import RedisServer
 from tests.workers.conftest import run_worker
+from workers import grace_jobs
 from workers.main import build_worker
+from workers.registry import JOBS
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-03"  # the day after ENDS: its start is past the deadline
+AS_DAY = dt.date(2026, 12, 3)
 SUMMARY = re.compile(r"expire-grace-periods: (\d+) trade-ins? completed, (\d+) seats? removed")
 
 
@@ -290,3 +293,48 @@ async def test_a_process_killed_mid_run_leaves_whole_batches_and_the_next_run_fi
     assert await TradeIn.filter(status=TradeInStatus.COMPLETED).count() == 6
     assert await OutboxMessage.all().count() == 12
     assert await AuditEvent.all().count() == 6
+
+
+# The adapters -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "moment"),
+    [
+        (dt.date(2026, 12, 3), dt.datetime(2026, 12, 3, tzinfo=dt.UTC)),
+        (dt.datetime(2026, 12, 3, 9, 30), dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC)),
+        (
+            dt.datetime(2026, 12, 3, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC),
+        ),
+    ],
+)
+def test_as_of_is_a_moment_in_utc(given: dt.date, moment: dt.datetime) -> None:
+    assert grace_jobs.moment(given) == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("2026-12-03", dt.date(2026, 12, 3)),
+        ("2026-12-03T09:30:00+00:00", dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC)),
+    ],
+)
+def test_the_as_of_option_takes_a_date_or_a_moment(text: str, parsed: dt.date) -> None:
+    [option] = [o for o in JOBS["send-grace-reminders"].options if o.flag == "--as-of"]
+    assert option.parse(text) == parsed
+
+
+async def test_a_run_in_a_worker_stops_starting_batches_after_its_budget(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a due trade-in, and a worker budget already spent
+    world = await in_grace()
+    monkeypatch.setattr(grace_jobs, "WORKER_BUDGET", 0.0)
+    # When the worker (its ctx has arq's job id) runs the expiry, nothing is started
+    summary = await grace_jobs.expire_grace_periods_job({"job_id": "cron:x"}, as_of=AS_DAY)
+    assert summary == "0 trade-ins completed, 0 seats removed, 0 emails queued"
+    assert (await TradeIn.get(id=world.trade_in.id)).status is TradeInStatus.IN_GRACE
+    # When a person runs it by hand (no job id), it goes to the end
+    summary = await grace_jobs.expire_grace_periods_job({}, as_of=AS_DAY)
+    assert summary == "1 trade-in completed, 3 seats removed, 2 emails queued"
