@@ -3,6 +3,7 @@ each, to the admins, naming the users still only on the old subscription."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -192,3 +193,20 @@ async def test_reminders_read_in_batches_reach_every_due_trade_in(any_db: str) -
         await TradeIn.filter(reminder_7d_sent_at__not_isnull=True).values_list("id", flat=True)
     )
     assert reminded == {w.trade_in.id for w in worlds[:3]}
+
+
+@pytest.mark.postgres
+async def test_two_concurrent_reminder_runs_send_each_reminder_once(pg_empty_db: str) -> None:
+    # Given eight trade-ins due for their 7-day reminder
+    for _ in range(8):
+        await in_grace(users=("Ann Lee",), moved=())
+    # When two runs (each on its own connection) work at once, two trade-ins per batch
+    first, second = await asyncio.gather(
+        send_grace_reminders(as_of=ENDS - 7 * DAY, batch_size=2),
+        send_grace_reminders(as_of=ENDS - 7 * DAY, batch_size=2),
+    )
+    # Then each trade-in was reminded once, each admin emailed once
+    assert first.reminded + second.reminded == 8
+    assert first.emails + second.emails == 16
+    keys = await OutboxMessage.all().values_list("dedupe_key", flat=True)
+    assert len(keys) == len(set(keys)) == 16
