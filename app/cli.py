@@ -395,11 +395,13 @@ class _ProgressBar:
         self.done = 0
 
     def advance(self) -> None:
-        self.done += 1
-        filled = self.WIDTH * self.done // max(self.total, 1)
-        sys.stdout.write(
-            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} rows"
-        )
+        self.show(self.done + 1, self.total)
+
+    def show(self, done: int, total: int, unit: str = "rows") -> None:
+        self.done, self.total = done, total
+        filled = self.WIDTH * done // max(total, 1)
+        self.clear()
+        sys.stdout.write(f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {unit}")
         sys.stdout.flush()
 
     def clear(self) -> None:
@@ -413,11 +415,21 @@ def _run_job(settings: Settings, args: argparse.Namespace) -> int:
     from workers.registry import JOBS
 
     options = {option.dest: getattr(args, option.dest) for option in JOBS[args.job].options}
+    bar = _ProgressBar(0) if sys.stdout.isatty() else None
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.show(done, total, "done")
+
     try:
-        print(asyncio.run(run_job(args.job, settings, options)))
+        line = asyncio.run(run_job(args.job, settings, options, progress if bar else None))
     except RedisError as exc:
         print(f"error: {_redis_unavailable(settings, exc)}", file=sys.stderr)
         return 1
+    finally:
+        if bar is not None and bar.done:
+            sys.stdout.write("\n")
+    print(line)
     return 0
 
 

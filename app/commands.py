@@ -108,15 +108,24 @@ async def _account_id(reference: str) -> UUID:
     return UUID(str(matches[0]))
 
 
-async def run_job(name: str, settings: Settings, options: dict[str, Any]) -> str:
+async def run_job(
+    name: str,
+    settings: Settings,
+    options: dict[str, Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """Run one job of workers.registry now, in this process, with the ctx a worker gives
-    it; returns the line to print. Raises when Redis does not answer."""
+    it (and `progress`, for a job that reports it); returns the line to print. Raises when
+    Redis does not answer."""
     job = JOBS[name]
     task = job.coroutine()
+    ctx: dict[str, Any] = {"settings": settings}
+    if progress is not None:
+        ctx["progress"] = progress
     async with database(settings):
         queue = await open_queue(settings)
         try:
-            result = await task({"settings": settings, "redis": queue}, **options)
+            result = await task({**ctx, "redis": queue}, **options)
         finally:
             await queue.aclose()
     return f"{job.name}: {job.describe(result)}"

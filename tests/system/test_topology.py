@@ -1,13 +1,15 @@
 """The whole system as it runs in production: two API processes (`python -m app serve`) and
 two workers (`python -m workers`) on one PostgreSQL and one Redis, with a real SMTP server.
-Concurrent upgrades, assignments and transfers go through both APIs over HTTP; then the
-invariants hold: no subscription over its seat limit, each trade-in started once, each
-email delivered exactly once (counted at the SMTP server by Message-ID), no outbox row left
-pending."""
+Concurrent upgrades, assignments and transfers go through both APIs over HTTP, then two
+grace-expiry runs at once (`python -m app jobs run expire-grace-periods`, as of after the
+grace period); then the invariants hold: no subscription over its seat limit, each
+trade-in started once and completed once, each email delivered exactly once (counted at
+the SMTP server by Message-ID), no outbox row left pending."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import os
 import sys
@@ -22,8 +24,8 @@ import httpx
 import pytest
 
 from infra.net import free_port, wait_for_port
-from models import Account, OutboxMessage, Product, SeatAssignment, TradeIn
-from models.enums import OutboxStatus, Role, TradeInStatus
+from models import Account, AuditEvent, OutboxMessage, Product, SeatAssignment, TradeIn
+from models.enums import OutboxStatus, Role, SubscriptionStatus, TradeInStatus
 from schema.ids import to_global_id
 from tests.support import factories
 from tests.support.services import RedisServer, SmtpSink, start_smtp_sink
@@ -58,6 +60,7 @@ class Topology:
     apis: list[str]
     processes: list[asyncio.subprocess.Process]
     smtp: SmtpSink
+    env: dict[str, str]
 
 
 async def _team(number: int) -> Team:
@@ -126,7 +129,7 @@ async def topology(pg_empty_db: str, redis_server: RedisServer) -> AsyncIterator
             processes.append(await _spawn(env, "-m", "workers"))
         for api in apis:
             await asyncio.to_thread(wait_for_port, "127.0.0.1", int(api.rsplit(":", 1)[1]), 30)
-        yield Topology(apis=apis, processes=processes, smtp=smtp)
+        yield Topology(apis=apis, processes=processes, smtp=smtp, env=env)
     finally:
         for process in processes:
             if process.returncode is None:
@@ -221,6 +224,18 @@ async def test_two_apis_and_two_workers_keep_every_invariant(topology: Topology)
     for subscription_id, seats, taken in await _seat_use():
         assert taken <= seats, subscription_id
 
+    # When two grace-expiry runs start at once, as of the day after the grace period
+    ends = [t.grace_ends_at for t in await TradeIn.all() if t.grace_ends_at is not None]
+    as_of = (max(ends) + dt.timedelta(days=1)).date()
+    summaries = await asyncio.gather(*(_expire(topology.env, as_of) for _ in range(2)))
+    # Then together they completed each trade-in once (each run names what it did),
+    # replacing its source
+    assert sum(_completed(s) for s in summaries) == ACCOUNTS
+    assert await TradeIn.filter(status=TradeInStatus.COMPLETED).count() == ACCOUNTS
+    assert await AuditEvent.filter(action="trade_in.grace_expired").count() == ACCOUNTS
+    sources = await TradeIn.all().values_list("source__status", flat=True)
+    assert [SubscriptionStatus(s) for s in sources] == [SubscriptionStatus.REPLACED] * ACCOUNTS
+
     # And every email is delivered, each exactly once, and no outbox row is left pending
     async def settled() -> bool:
         return not await OutboxMessage.filter(
@@ -232,9 +247,37 @@ async def test_two_apis_and_two_workers_keep_every_invariant(topology: Topology)
     assert await OutboxMessage.filter(status=OutboxStatus.FAILED).count() == 0
     message_ids = Counter(str(m.message["Message-ID"]) for m in topology.smtp.received)
     assert [mid for mid, n in message_ids.items() if n > 1] == []
-    # Download emails: 5 assigned and 3 moved from LT per account; trade-in started: one
-    # per account admin
-    assert done == len(message_ids) == ACCOUNTS * (FREE_SEATS + 3 + 1)
+    # Download emails: 5 assigned and 3 moved from LT per account; trade-in started and
+    # grace expired: one each per account admin
+    assert done == len(message_ids) == ACCOUNTS * (FREE_SEATS + 3 + 1 + 1)
+
+
+async def _expire(env: dict[str, str], as_of: dt.date) -> str:
+    """`python -m app jobs run expire-grace-periods --as-of DAY` in its own process; its
+    summary line. Fails the test when the command fails."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "jobs",
+        "run",
+        "expire-grace-periods",
+        "--as-of",
+        as_of.isoformat(),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    return out.decode().strip()
+
+
+def _completed(summary: str) -> int:
+    """The trade-ins a run completed, from its summary ("expire-grace-periods: 3 trade-ins
+    completed, ...": 0 when the other run took them all)."""
+    return int(summary.split(": ", 1)[1].split(maxsplit=1)[0].replace(",", ""))
 
 
 async def _seat_use() -> list[tuple[str, int, int]]:
