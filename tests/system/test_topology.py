@@ -233,8 +233,8 @@ async def test_two_apis_and_two_workers_keep_every_invariant(topology: Topology)
     assert sum(_completed(s) for s in summaries) == ACCOUNTS
     assert await TradeIn.filter(status=TradeInStatus.COMPLETED).count() == ACCOUNTS
     assert await AuditEvent.filter(action="trade_in.grace_expired").count() == ACCOUNTS
-    sources = await TradeIn.all().values_list("source__status", flat=True)
-    assert [SubscriptionStatus(s) for s in sources] == [SubscriptionStatus.REPLACED] * ACCOUNTS
+    sources = [t.source for t in await TradeIn.all().prefetch_related("source")]
+    assert [s.status for s in sources] == [SubscriptionStatus.REPLACED] * ACCOUNTS
 
     # And every email is delivered, each exactly once, and no outbox row is left pending
     async def settled() -> bool:
