@@ -56,8 +56,7 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
                 message.name, str(message.payload.get("locale", "en")), message.payload, settings
             )
             email["Message-ID"] = mailer.message_id_for(str(message.id), settings)
-            # One connection per message; see mailer.send for where batching would go.
-            await mailer.send(email, message.recipient, settings)
+            await _connections(ctx).send(email, message.recipient)
     except mailer.PermanentMailError as exc:
         await outbox.mark_attempt_failed(message, str(exc), transient=False, now=now)
         logger.error("email %s failed for good: %s", message.id, exc)
@@ -72,6 +71,15 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
     await outbox.mark_done(message.id, now=now)
     logger.info("email %s sent (%s to %s)", message.id, message.name, message.recipient)
     return "sent"
+
+
+def _connections(ctx: dict[str, Any]) -> mailer.SmtpConnections:
+    """The worker's SMTP connections (workers/main.py opens them with the worker); a ctx
+    without them (a task run by hand) gets a connection per message."""
+    connections: mailer.SmtpConnections | None = ctx.get("smtp")
+    if connections is None:
+        connections = ctx["smtp"] = mailer.SmtpConnections(ctx["settings"], size=0)
+    return connections
 
 
 async def _failed_attempt(message: OutboxMessage, error: str, *, now: dt.datetime) -> str:
