@@ -293,7 +293,11 @@ class SmtpConnections:
     async def _open(self, slot: _Slot) -> None:
         slot.discard()
         client = aiosmtplib.SMTP(**_client_options(self._settings))
-        await client.connect()
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()  # half open (no greeting yet, cancelled): not left behind
+            raise
         slot.client = client
 
     def _close_idle(self, slot: _Slot) -> None:

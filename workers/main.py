@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from infra.db import close_db, init_db
 from infra.settings import Settings
+from workers.completions import DoneMarker
 from workers.enqueue import redis_settings
 from workers.health import HEALTH_CHECK_INTERVAL, ReportingWorker, default_worker_id
 from workers.mailer import SmtpConnections
@@ -55,10 +56,13 @@ def build_worker(
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["smtp"] = SmtpConnections(settings, size=smtp_connections)
+        ctx["done"] = DoneMarker()
         if manage_database:
             await init_db(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "done" in ctx:
+            await ctx["done"].close()
         if "smtp" in ctx:
             await ctx["smtp"].close()
         if manage_database:

@@ -17,6 +17,7 @@ from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxKind, OutboxStatus
 from workers import mailer
+from workers.completions import DoneMarker
 from workers.enqueue import relay_due_messages
 
 logger = logging.getLogger("seatwise.worker")
@@ -68,9 +69,17 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
     except Exception as exc:  # a bug: count it as an attempt, so the row cannot loop forever
         logger.exception("email %s: unexpected error", message.id)
         return await _failed_attempt(message, f"unexpected error: {exc!r}", now=now)
-    await outbox.mark_done(message.id, now=now)
+    await _done_marker(ctx).mark(message.id)
     logger.info("email %s sent (%s to %s)", message.id, message.name, message.recipient)
     return "sent"
+
+
+def _done_marker(ctx: dict[str, Any]) -> DoneMarker:
+    """The worker's group commit of delivered rows (workers/completions.py)."""
+    marker: DoneMarker | None = ctx.get("done")
+    if marker is None:
+        marker = ctx["done"] = DoneMarker()
+    return marker
 
 
 def _connections(ctx: dict[str, Any]) -> mailer.SmtpConnections:
