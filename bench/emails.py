@@ -206,6 +206,10 @@ async def run_round(
         worker.terminate()
         try:
             worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+            raise
         finally:
             log.close()
             delivered, seen = stop_sink(sink)

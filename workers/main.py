@@ -134,11 +134,15 @@ async def _close(worker: Worker) -> None:
     """arq's close(): wait for the running jobs, delete the health record, then on_shutdown
     (closes the database) and the Redis pool. Without Redis it raises at the health record,
     before on_shutdown: the database is then closed here, since an open aiosqlite
-    connection is a non-daemon thread that would keep the process alive for good."""
+    connection is a non-daemon thread that would keep the process alive for good.
+
+    It also raises CancelledError when a job was cancelled (by the stop) while arq was
+    recording its result: arq waits for the jobs without catching that, which left a busy
+    worker alive after SIGTERM with its database open (seen with 150 jobs under way)."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
             await worker.close()
-    except (RedisError, OSError, TimeoutError) as exc:
+    except (RedisError, OSError, TimeoutError, asyncio.CancelledError) as exc:
         logger.warning("worker: closed early: %r", exc)
         for task in worker.tasks.values():
             task.cancel()
