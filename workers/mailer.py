@@ -13,9 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import email.policy
 import email.utils
 import ssl
+from email.charset import QP, Charset
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -38,6 +43,12 @@ SMTP_TIMEOUT = 15
 # An idle connection is closed after this long (see SmtpConnections).
 IDLE_TIMEOUT = 20.0
 QUIT_TIMEOUT = 2
+
+# Bodies in UTF-8, quoted-printable: readable in a raw message (the dev sink's files).
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+# SMTP wants CRLF line ends.
+_WIRE = email.policy.compat32.clone(linesep="\r\n")
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "email"
 SUPPORTED_LOCALES = ("en", "fr")
@@ -88,8 +99,45 @@ class TransientMailError(Exception):
 
 
 def render(template: str, locale: str, context: dict[str, Any], settings: Settings) -> EmailMessage:
-    """The message for `template` in `locale` (English when that locale has no templates).
-    Raises PermanentMailError when a template is missing or a variable is undefined."""
+    """The message for `template` in `locale` (English when that locale has no templates),
+    as an EmailMessage to look into (the tests): `compose` read back. Raises
+    PermanentMailError when a template is missing or a variable is undefined."""
+    built = _build(template, locale, context, settings, recipient=None, message_id=None)
+    parsed = email.message_from_bytes(built.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def compose(
+    template: str,
+    locale: str,
+    context: dict[str, Any],
+    settings: Settings,
+    *,
+    recipient: str | None = None,
+    message_id: str | None = None,
+) -> bytes:
+    """The message for `template` in `locale`, ready for SMTP: text and HTML parts
+    (UTF-8, quoted-printable), subject, sender, auto-submitted, language and, when given,
+    recipient, Message-ID and date. Raises PermanentMailError like `render`.
+
+    Built with the email package's compat32 classes, not EmailMessage: EmailMessage parses
+    every header it is given and refolds them all when sent, which took more of a worker's
+    time than rendering the templates and talking SMTP together (bench/RESULTS.md, emails).
+    """
+    built = _build(template, locale, context, settings, recipient=recipient, message_id=message_id)
+    return built.as_bytes(policy=_WIRE)
+
+
+def _build(
+    template: str,
+    locale: str,
+    context: dict[str, Any],
+    settings: Settings,
+    *,
+    recipient: str | None,
+    message_id: str | None,
+) -> MIMEMultipart:
     locale = locale if locale in SUPPORTED_LOCALES else "en"
     values = {**context, "public_url": settings.public_url, "locale": locale}
     try:
@@ -103,15 +151,36 @@ def render(template: str, locale: str, context: dict[str, Any], settings: Settin
         raise PermanentMailError(f"no email template {exc.name}") from exc
     except Exception as exc:  # a template bug can never succeed on retry
         raise PermanentMailError(f"cannot render {template}.{locale}: {exc}") from exc
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
+    message = MIMEMultipart("alternative")
+    message["Subject"] = subject if subject.isascii() else _encoded(subject)
+    message["From"] = email.utils.formataddr(email.utils.parseaddr(settings.mail_from), "utf-8")
+    if recipient is not None:
+        message["To"] = recipient
+    message["Date"] = email.utils.formatdate(usegmt=True)
+    if message_id is not None:
+        message["Message-ID"] = message_id
     # RFC 3834: no out-of-office replies to a robot.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = locale  # after the parts: set_content drops Content-*
+    message["Content-Language"] = locale
+    message.attach(_text_part(text, "plain"))
+    message.attach(_text_part(html, "html"))
     return message
+
+
+def _encoded(value: str) -> Any:
+    """A header value in RFC 2047 encoded words (compat32 takes a Header where a str goes)."""
+    return Header(value, "utf-8")
+
+
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(body, _UTF8_QP)
+    return part
+
+
+def envelope_sender(settings: Settings) -> str:
+    """The address of MAIL FROM (MAIL_FROM without its display name)."""
+    return email.utils.parseaddr(settings.mail_from)[1]
 
 
 def message_id_for(key: str, settings: Settings) -> str:
@@ -119,14 +188,6 @@ def message_id_for(key: str, settings: Settings) -> str:
     is recognisable as the same message by mail clients."""
     host = urlsplit(settings.public_url).hostname or "seatwise.local"
     return f"<{key}@{host}>"
-
-
-def _addressed(message: EmailMessage, recipient: str) -> EmailMessage:
-    del message["To"]
-    message["To"] = recipient
-    if "Date" not in message:
-        message["Date"] = email.utils.formatdate(usegmt=True)
-    return message
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
@@ -164,11 +225,16 @@ def _mail_error(exc: Exception) -> PermanentMailError | TransientMailError:
 _UNAVAILABLE = (aiosmtplib.SMTPException, OSError, TimeoutError)
 
 
-async def send(message: EmailMessage, recipient: str, settings: Settings) -> None:
-    """Deliver one message on a connection of its own (opened and closed for it): what
-    `SmtpConnections` does with `size=0`, and the baseline of bench/emails.py."""
+async def send(message: bytes, recipient: str, settings: Settings) -> None:
+    """Deliver one message (from `compose`) on a connection of its own (opened and closed
+    for it): what `SmtpConnections` does with `size=0`, and the baseline of bench/emails.py."""
     try:
-        await aiosmtplib.send(_addressed(message, recipient), **_client_options(settings))
+        await aiosmtplib.send(
+            message,
+            sender=envelope_sender(settings),
+            recipients=[recipient],
+            **_client_options(settings),
+        )
     except _UNAVAILABLE as exc:
         raise _mail_error(exc) from exc
 
@@ -235,8 +301,9 @@ class SmtpConnections:
     def open_connections(self) -> int:
         return sum(slot.connected for slot in self._slots)
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
-        """Deliver one message. Raises PermanentMailError or TransientMailError."""
+    async def send(self, message: bytes, recipient: str) -> None:
+        """Deliver one message (from `compose`). Raises PermanentMailError or
+        TransientMailError."""
         if self._size == 0:
             await send(message, recipient, self._settings)
             return
@@ -249,7 +316,7 @@ class SmtpConnections:
         if slot.idle_timer is not None:
             slot.idle_timer.cancel()
         try:
-            await self._send_on(slot, _addressed(message, recipient))
+            await self._send_on(slot, message, recipient)
         except BaseException as exc:
             if not isinstance(exc, PermanentMailError | TransientMailError):
                 # Cancelled (the delivery timeout, a shutdown) or a bug, maybe in the
@@ -264,13 +331,14 @@ class SmtpConnections:
                 )
             self._free.put_nowait(slot)
 
-    async def _send_on(self, slot: _Slot, message: EmailMessage) -> None:
+    async def _send_on(self, slot: _Slot, message: bytes, recipient: str) -> None:
+        sender = envelope_sender(self._settings)
         reused = slot.connected
         try:
             if not reused:
                 await self._open(slot)
             assert slot.client is not None
-            await slot.client.send_message(message)
+            await slot.client.sendmail(sender, [recipient], message)
             return
         except _UNAVAILABLE as exc:
             if not (reused and _dropped(exc)):
@@ -284,7 +352,7 @@ class SmtpConnections:
         try:
             await self._open(slot)
             assert slot.client is not None
-            await slot.client.send_message(message)
+            await slot.client.sendmail(sender, [recipient], message)
         except _UNAVAILABLE as exc:
             if not isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
                 slot.discard()

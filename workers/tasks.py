@@ -53,10 +53,14 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
     try:
         async with asyncio.timeout(DELIVERY_TIMEOUT):
             assert message.recipient is not None  # a database constraint for emails
-            email = mailer.render(
-                message.name, str(message.payload.get("locale", "en")), message.payload, settings
+            email = mailer.compose(
+                message.name,
+                str(message.payload.get("locale", "en")),
+                message.payload,
+                settings,
+                recipient=message.recipient,
+                message_id=mailer.message_id_for(str(message.id), settings),
             )
-            email["Message-ID"] = mailer.message_id_for(str(message.id), settings)
             await _connections(ctx).send(email, message.recipient)
     except mailer.PermanentMailError as exc:
         await outbox.mark_attempt_failed(message, str(exc), transient=False, now=now)

@@ -150,7 +150,7 @@ async def test_an_idle_connection_is_closed_and_a_new_one_opened_when_needed(
     smtp = with_smtp(settings, counting_sink)
     connections = mailer.SmtpConnections(smtp, size=1, idle_timeout=0.2)
     try:
-        message = mailer.render("ready_to_download", "en", CONTEXT, smtp)
+        message = mailer.compose("ready_to_download", "en", CONTEXT, smtp)
         await connections.send(message, "a@acme.example")
         assert (connections.open_connections, counting_sink.handler.opened) == (1, 1)
         # When it stays idle
@@ -173,7 +173,7 @@ async def test_a_send_cut_short_leaves_no_half_used_connection_behind() -> None:
     sink = start_counting_sink(stall_first_data=True)
     smtp = Settings(smtp_url=sink.url, public_url="http://seatwise.test")
     connections = mailer.SmtpConnections(smtp, size=1)
-    message = mailer.render("ready_to_download", "en", CONTEXT, smtp)
+    message = mailer.compose("ready_to_download", "en", CONTEXT, smtp)
     try:
         # When a delivery gives up on it midway (the task's delivery timeout)
         with pytest.raises(TimeoutError):
