@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from arq.constants import default_queue_name
+from redis.exceptions import RedisError
 from tortoise import Tortoise
 
 from app.embedded import start_redis
@@ -129,7 +131,10 @@ def stop_sink(process: subprocess.Popen[str]) -> tuple[int, int]:
 
 async def wait_for_worker(settings: Settings, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
-    while not await read_live_workers(settings):
+    while True:
+        with contextlib.suppress(RedisError, OSError, TimeoutError):  # a busy machine
+            if await read_live_workers(settings):
+                return
         assert process.poll() is None, "the worker exited"
         assert time.monotonic() < deadline, "the worker never reported"
         await asyncio.sleep(0.05)
