@@ -391,9 +391,9 @@ Per round (in time order):
 
 emails/s is the round's emails over the time from T0 to the last row marked DONE (its
 `done_at`; p50 over the rounds); CPU is the worker process's only (not Redis, the
-database or the sink), read from /proc in clock ticks of {1000 // CLOCK_TICKS} ms; the ceiling is 1 / CPU per email, what one
-worker would reach with a core of its own and nothing else to wait for. The sink counts
-connections by SMTP session.
+database or the sink), read from /proc in clock ticks of {1000 // CLOCK_TICKS} ms; the
+ceiling is 1 / CPU per email, what one worker would reach with a core of its own and
+nothing else to wait for. The sink counts connections by SMTP session.
 
 What the numbers say:
 
