@@ -209,10 +209,8 @@ async def run_round(
         cpu = cpu_seconds(worker.pid) - cpu_before
         # The end is when the last row was marked (the worker's clock, the same machine's):
         # the polling above only has to notice it.
-        marked = await OutboxMessage.filter(dedupe_key__startswith=f"bench:{tag}:").values_list(
-            "done_at", flat=True
-        )
-        last = max(value for value in marked if isinstance(value, dt.datetime))
+        marked = await OutboxMessage.filter(dedupe_key__startswith=f"bench:{tag}:")
+        last = max(row.done_at for row in marked if row.done_at is not None)
         elapsed = last.timestamp() - t0
     finally:
         worker.terminate()
