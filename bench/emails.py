@@ -378,7 +378,8 @@ answers 250 without parsing. Each of the {args.rounds} interleaved rounds (order
 starts a fresh worker per cell, waits for its health record, queues {args.messages:,} jobs
 due at one instant T0 and waits until every outbox row is DONE; a warm-up round of each cell
 comes first. Cells: the worker reusing its SMTP connection (`--smtp-connections 1`, the
-default) and a connection per message (`--smtp-connections 0`, how it was before).
+default) and a connection per message (`--smtp-connections 0`, the way it was sent
+before; composing and the group commit of the rows are the new ones in both cells).
 
 {table(results)}
 
