@@ -156,7 +156,7 @@ async def queue_round(settings: Settings, tag: str, messages: int) -> float:
         )
         for i in range(messages)
     ]
-    rows = await outbox.record_emails(emails, now=now)
+    rows = await outbox.record_emails(emails, account_id=None, now=now)
     due = [outbox.DueMessage(id=row.id, attempts=0) for row in rows]
     later = now + dt.timedelta(hours=1)
     queue = await open_queue(settings)

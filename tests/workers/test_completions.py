@@ -30,6 +30,7 @@ async def write_rows(count: int) -> list[OutboxMessage]:
                 )
                 for i in range(count)
             ],
+            account_id=None,
             now=NOW,
         )
 

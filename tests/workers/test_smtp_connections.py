@@ -39,6 +39,7 @@ async def write_emails(count: int, *, prefix: str = "user") -> list[OutboxMessag
     async with in_transaction():
         return [
             await outbox.record_email(
+                account_id=None,
                 template="ready_to_download",
                 recipient=f"{prefix}{i:02d}@acme.example",
                 context=CONTEXT,
