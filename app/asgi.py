@@ -23,7 +23,7 @@ from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
 from models import Account
 from resolvers.assembly import schema as default_schema
-from workers.health import HEALTH_CHECK_KEY
+from workers.health import live_workers
 
 # Each /readyz check gets this long: a probe must answer quickly even when a dependency
 # hangs rather than refuses.
@@ -107,4 +107,4 @@ async def _database_ready() -> bool:
 async def _worker_alive(redis: Redis) -> bool:
     """Whether a worker wrote its health record within its interval (the record expires
     one second after the next one is due): without one, emails and jobs pile up unsent."""
-    return bool(await redis.exists(HEALTH_CHECK_KEY))
+    return bool(await live_workers(redis))

@@ -226,8 +226,8 @@ def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
             )
     jobs_commands.add_parser(
         "health",
-        help="exit 0 while a worker is alive (its health record is fresh), else 1",
-        description="Read the workers' health record in Redis (written every 15 s).",
+        help="list the live workers; exit 0 while one is alive (fresh health record), else 1",
+        description="Read each worker's health record in Redis (written every 15 s).",
     )
 
 
@@ -436,20 +436,19 @@ def _run_job(settings: Settings, args: argparse.Namespace) -> int:
 def _jobs_health(settings: Settings) -> int:
     from redis.exceptions import RedisError
 
-    from workers.health import HEALTH_CHECK_INTERVAL, worker_health
+    from workers.health import HEALTH_TTL, read_live_workers
 
     try:
-        record = asyncio.run(worker_health(settings))
-    except RedisError as exc:
+        workers = asyncio.run(read_live_workers(settings))
+    except (RedisError, OSError, TimeoutError) as exc:
         print(f"error: {_redis_unavailable(settings, exc)}", file=sys.stderr)
         return 1
-    if record is None:
-        print(
-            f"unhealthy: no worker reported in the last {HEALTH_CHECK_INTERVAL + 1} s",
-            file=sys.stderr,
-        )
+    if not workers:
+        print(f"unhealthy: no worker reported in the last {HEALTH_TTL} s", file=sys.stderr)
         return 1
-    print(f"healthy: {record}")
+    print(f"healthy: {len(workers)} live worker{'' if len(workers) == 1 else 's'}")
+    for worker in workers:
+        print(f"{worker.worker_id}: {worker.record}")
     return 0
 
 
@@ -493,4 +492,5 @@ def _redis_unavailable(settings: Settings, exc: Exception) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(settings.redis_url)  # host and port only: the URL may hold a password
-    return f"Redis does not answer at {parts.hostname}:{parts.port or 6379} (REDIS_URL): {exc}"
+    reason = str(exc) or "no answer in time"
+    return f"Redis does not answer at {parts.hostname}:{parts.port or 6379} (REDIS_URL): {reason}"

@@ -6,7 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.read_api", "bench.upgrades", "bench.seats", "bench.grace_expiry"]
+BENCHMARKS = [
+    "bench.read_api",
+    "bench.upgrades",
+    "bench.seats",
+    "bench.user_import",
+    "bench.grace_expiry",
+    "bench.emails",
+]
 
 
 def main() -> int:

@@ -14,9 +14,11 @@ from redis.exceptions import RedisError
 
 from infra.db import close_db, init_db
 from infra.settings import Settings
+from workers.completions import DoneMarker
 from workers.enqueue import redis_settings
 from workers.grace_jobs import expire_grace_periods_job, send_grace_reminders_job
-from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY
+from workers.health import HEALTH_CHECK_INTERVAL, ReportingWorker, default_worker_id
+from workers.mailer import SmtpConnections
 from workers.serialization import deserialize, serialize
 from workers.tasks import deliver_outbox_message, relay_outbox
 
@@ -26,17 +28,44 @@ logger = logging.getLogger("seatwise.worker")
 # talks to Redis, which may be gone.
 CLOSE_TIMEOUT = 10
 
+# SMTP connections each worker keeps open and reuses (workers/mailer.py SmtpConnections);
+# 0 opens one per message. One is enough: it delivers more than 200 messages a second to a
+# local server (bench/RESULTS.md, emails), while the jobs render and touch the database
+# beside it.
+SMTP_CONNECTIONS = 1
+# Jobs one worker runs at once. Deliveries wait mostly on the database and the SMTP server,
+# so many at once keep both busy; above about 50 they only queue for the SMTP connection.
+MAX_JOBS = 50
+# Seconds between two polls of the queue while it is empty (a job queued then waits this
+# long at most). Each poll is a few Redis commands.
+POLL_DELAY = 0.05
 
-def build_worker(settings: Settings, *, manage_database: bool = True, **overrides: Any) -> Worker:
+
+def build_worker(
+    settings: Settings,
+    *,
+    manage_database: bool = True,
+    worker_id: str | None = None,
+    smtp_connections: int = SMTP_CONNECTIONS,
+    **overrides: Any,
+) -> Worker:
     """The worker. `manage_database=False` leaves opening the database to the caller (tests
-    that also touch the database directly); `overrides` are arq Worker options."""
+    that also touch the database directly); `worker_id` names its health record
+    (hostname-pid by default); `smtp_connections` is how many SMTP connections it keeps
+    (0: one per message); `overrides` are arq Worker options."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["smtp"] = SmtpConnections(settings, size=smtp_connections)
+        ctx["done"] = DoneMarker()
         if manage_database:
             await init_db(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "done" in ctx:
+            await ctx["done"].close()
+        if "smtp" in ctx:
+            await ctx["smtp"].close()
         if manage_database:
             await close_db()
 
@@ -55,32 +84,32 @@ def build_worker(settings: Settings, *, manage_database: bool = True, **override
         "job_deserializer": deserialize,
         # Short timeouts: a job of a killed worker is retried after the longest timeout.
         "job_timeout": 60,
-        "max_jobs": 50,
-        "poll_delay": 0.1,
+        "max_jobs": MAX_JOBS,
+        "poll_delay": POLL_DELAY,
         # Results are only for people looking at Redis; job ids carry the attempt number,
         # so a kept result never blocks the next attempt (workers/enqueue.py).
         "keep_result": 60,
         "health_check_interval": HEALTH_CHECK_INTERVAL,
-        "health_check_key": HEALTH_CHECK_KEY,
     }
     options.update(overrides)
-    return Worker(**options)
+    return ReportingWorker(worker_id=worker_id or default_worker_id(), **options)
 
 
-def run_worker(settings: Settings) -> None:
-    """Run until asked to stop, or exit with status 1 when Redis cannot be reached."""
+def run_worker(settings: Settings, **options: Any) -> None:
+    """Run until asked to stop, or exit with status 1 when Redis cannot be reached.
+    `options` go to build_worker."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    status = asyncio.run(_run(settings))
+    status = asyncio.run(_run(settings, **options))
     if status:
         sys.exit(status)
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, **options: Any) -> int:
     # Set by arq's signal handler: a signal that arrives while a worker that lost Redis is
     # closing (its main task already ended, so it cancels nothing) still stops the process.
     stop_requested = asyncio.Event()
     while not stop_requested.is_set():
-        worker = build_worker(settings)
+        worker = build_worker(settings, **options)
         worker.on_stop = lambda signum: stop_requested.set()
         try:
             await worker.async_run()
@@ -111,11 +140,15 @@ async def _close(worker: Worker) -> None:
     """arq's close(): wait for the running jobs, delete the health record, then on_shutdown
     (closes the database) and the Redis pool. Without Redis it raises at the health record,
     before on_shutdown: the database is then closed here, since an open aiosqlite
-    connection is a non-daemon thread that would keep the process alive for good."""
+    connection is a non-daemon thread that would keep the process alive for good.
+
+    It also raises CancelledError when a job was cancelled (by the stop) while arq was
+    recording its result: arq waits for the jobs without catching that, which left a busy
+    worker alive after SIGTERM with its database open (seen with 150 jobs under way)."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
             await worker.close()
-    except (RedisError, OSError, TimeoutError) as exc:
+    except (RedisError, OSError, TimeoutError, asyncio.CancelledError) as exc:
         logger.warning("worker: closed early: %r", exc)
         for task in worker.tasks.values():
             task.cancel()

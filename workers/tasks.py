@@ -17,6 +17,7 @@ from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxKind, OutboxStatus
 from workers import mailer
+from workers.completions import DoneMarker
 from workers.enqueue import relay_due_messages
 
 logger = logging.getLogger("seatwise.worker")
@@ -56,12 +57,15 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
     try:
         async with asyncio.timeout(DELIVERY_TIMEOUT):
             assert message.recipient is not None  # a database constraint for emails
-            email = mailer.render(
-                message.name, str(message.payload.get("locale", "en")), message.payload, settings
+            email = mailer.compose(
+                message.name,
+                str(message.payload.get("locale", "en")),
+                message.payload,
+                settings,
+                recipient=message.recipient,
+                message_id=mailer.message_id_for(str(message.id), settings),
             )
-            email["Message-ID"] = mailer.message_id_for(str(message.id), settings)
-            # One connection per message; see mailer.send for where batching would go.
-            await mailer.send(email, message.recipient, settings)
+            await _connections(ctx).send(email, message.recipient)
     except mailer.PermanentMailError as exc:
         await outbox.mark_attempt_failed(message, str(exc), transient=False, now=now)
         logger.error("email %s failed for good: %s", message.id, exc)
@@ -73,9 +77,26 @@ async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: 
     except Exception as exc:  # a bug: count it as an attempt, so the row cannot loop forever
         logger.exception("email %s: unexpected error", message.id)
         return await _failed_attempt(message, f"unexpected error: {exc!r}", now=now)
-    await outbox.mark_done(message.id, now=now)
+    await _done_marker(ctx).mark(message.id)
     logger.info("email %s sent (%s to %s)", message.id, message.name, message.recipient)
     return "sent"
+
+
+def _done_marker(ctx: dict[str, Any]) -> DoneMarker:
+    """The worker's group commit of delivered rows (workers/completions.py)."""
+    marker: DoneMarker | None = ctx.get("done")
+    if marker is None:
+        marker = ctx["done"] = DoneMarker()
+    return marker
+
+
+def _connections(ctx: dict[str, Any]) -> mailer.SmtpConnections:
+    """The worker's SMTP connections (workers/main.py opens them with the worker); a ctx
+    without them (a task run by hand) gets a connection per message."""
+    connections: mailer.SmtpConnections | None = ctx.get("smtp")
+    if connections is None:
+        connections = ctx["smtp"] = mailer.SmtpConnections(ctx["settings"], size=0)
+    return connections
 
 
 async def _failed_attempt(message: OutboxMessage, error: str, *, now: dt.datetime) -> str:

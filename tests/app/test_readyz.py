@@ -22,16 +22,16 @@ from infra.settings import Settings
 from tests.conftest import make_settings
 from tests.support.services import start_api_server
 from workers.enqueue import open_queue
-from workers.health import HEALTH_CHECK_KEY, worker_health
+from workers.health import LIVE_WORKERS, read_live_workers
 from workers.main import build_worker
 
 
 @pytest.fixture
 async def clean_queue(settings_empty: Settings) -> None:
-    """No health record left in the shared Redis by an earlier test."""
+    """No worker listed in the shared Redis by an earlier test."""
     queue = await open_queue(settings_empty)
     try:
-        await queue.delete(HEALTH_CHECK_KEY)
+        await queue.delete(LIVE_WORKERS)
     finally:
         await queue.aclose()
 
@@ -50,7 +50,7 @@ async def running_worker(settings: Settings, **overrides: Any) -> AsyncIterator[
     running = asyncio.create_task(worker.async_run())
     try:
         deadline = time.monotonic() + 5
-        while await worker_health(settings) is None:
+        while not await read_live_workers(settings):
             assert time.monotonic() < deadline, "the worker wrote no health record"
             await asyncio.sleep(0.02)
         yield worker

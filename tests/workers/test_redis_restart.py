@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from models.enums import OutboxStatus
 from tests.conftest import make_settings
 from tests.support.services import RedisServer, SmtpSink, start_redis_server
 from workers.enqueue import enqueue_after_commit, queue_client
-from workers.health import worker_health
+from workers.health import read_live_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ async def test_delivery_resumes_after_redis_is_killed_and_restarted(
         # Then that email is delivered too, and the worker reports its health again
         await _poll(lambda: _delivered(after), 30, "no delivery after the Redis restart")
         await _poll(
-            lambda: _is_not_none(worker_health(settings)), 20, "no health record after restart"
+            lambda: _non_empty(read_live_workers(settings)), 20, "no health record after restart"
         )
         assert [m.recipients for m in smtp_sink.received] == [
             ["david.nguyen@acme.example"],
@@ -136,8 +136,8 @@ async def test_delivery_resumes_after_redis_is_killed_and_restarted(
     assert "shutdown on SIGTERM" in log
 
 
-async def _is_not_none(value: Awaitable[object]) -> bool:
-    return await value is not None
+async def _non_empty(value: Awaitable[Sequence[object]]) -> bool:
+    return bool(await value)
 
 
 @pytest.mark.slow
@@ -148,7 +148,7 @@ async def test_the_worker_stops_on_sigterm_while_redis_is_down(
     settings = make_settings(db, redis_url=own_redis.url, smtp_url=smtp_sink.url)
     process = await _start_worker(settings)
     try:
-        await _poll(lambda: _is_not_none(worker_health(settings)), 20, "the worker never started")
+        await _poll(lambda: _non_empty(read_live_workers(settings)), 20, "the worker never started")
     finally:
         # When its Redis dies and the worker is asked to stop
         own_redis.process.kill()
@@ -169,7 +169,7 @@ async def test_the_worker_exits_with_a_failure_when_redis_stays_away(
     settings = make_settings(db, redis_url=own_redis.url, smtp_url=smtp_sink.url)
     process = await _start_worker(settings)
     try:
-        await _poll(lambda: _is_not_none(worker_health(settings)), 20, "the worker never started")
+        await _poll(lambda: _non_empty(read_live_workers(settings)), 20, "the worker never started")
         # When its Redis dies for good
         own_redis.process.kill()
         own_redis.process.wait(timeout=10)

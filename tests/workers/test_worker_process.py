@@ -4,6 +4,7 @@ own (cron at start-up), delivers, reports its health, and stops cleanly on SIGTE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -11,6 +12,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
@@ -21,7 +23,9 @@ from infra.settings import Settings
 from models import OutboxMessage
 from models.enums import OutboxStatus
 from tests.support.services import SmtpSink
-from workers.health import worker_health
+from workers import main as worker_main
+from workers.health import read_live_workers
+from workers.main import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +70,7 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
             status = (await OutboxMessage.get(id=row.id)).status
             return bool(smtp_sink.received) and status is OutboxStatus.DONE
 
-        while not await delivered() or await worker_health(settings) is None:
+        while not await delivered() or not await read_live_workers(settings):
             assert process.returncode is None, "the worker exited"
             assert time.monotonic() < deadline, "no delivery within 20 s"
             await asyncio.sleep(0.05)
@@ -82,7 +86,7 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     assert process.returncode == 0, log
     assert "Traceback" not in log
     assert "shutdown on SIGTERM" in log
-    assert await worker_health(settings) is None
+    assert not await read_live_workers(settings)
 
 
 @pytest.mark.slow
@@ -140,4 +144,44 @@ async def test_the_worker_process_stops_cleanly_in_the_middle_of_a_delivery(
     assert time.monotonic() - stopped_at < 5, log
     assert process.returncode == 0, log
     assert "Tortoise-ORM shutdown" in log
-    assert await worker_health(settings) is None
+    assert not await read_live_workers(settings)
+
+
+async def test_a_worker_whose_close_is_cancelled_still_shuts_down(
+    settings: Settings, queue: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a running worker, stopped while a job was recording its result (arq's close
+    # then raises CancelledError from the jobs it waits for)
+    worker = build_worker(
+        settings,
+        manage_database=False,
+        worker_id="closing-1",
+        handle_signals=False,
+        cron_jobs=[],
+        poll_delay=0.01,
+    )
+    shut_down: list[bool] = []
+    on_shutdown = worker.on_shutdown
+    assert on_shutdown is not None
+
+    async def recording_shutdown(ctx: dict[str, Any]) -> None:
+        shut_down.append(True)
+        await on_shutdown(ctx)
+
+    async def cancelled_close() -> None:
+        raise asyncio.CancelledError
+
+    worker.on_shutdown = recording_shutdown
+    running = asyncio.create_task(worker.async_run())
+    deadline = time.monotonic() + 5
+    while not await read_live_workers(settings):
+        assert time.monotonic() < deadline, "the worker never reported"
+        await asyncio.sleep(0.02)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    monkeypatch.setattr(worker, "close", cancelled_close)
+    # When the process closes it
+    await worker_main._close(worker)
+    # Then its shutdown still ran (the database closed: nothing keeps the process alive)
+    assert shut_down == [True]
