@@ -17,7 +17,7 @@ from resolvers.assembly import schema
 
 
 def starlette(body: Any) -> bytes:
-    return JSONResponse(body).body
+    return bytes(JSONResponse(body).body)
 
 
 @dataclasses.dataclass
