@@ -1,7 +1,8 @@
 """The baseline of bench/read_api.py: the same page as the GraphQL query, written by hand.
 
 One Starlette endpoint: it authenticates the token like the API does (one indexed lookup),
-reads the page with one JOIN, and builds the identical JSON with plain dicts. It is what a
+reads the page with one JOIN, and builds the identical JSON with plain dicts. It serves
+SQLite and PostgreSQL (whichever DATABASE_URL names). It is what a
 framework-free implementation would cost; the GraphQL API is measured against it.
 """
 
@@ -44,6 +45,15 @@ ORDER BY u.name, m.id, s.assigned_at, s.seat_id
 """
 
 
+TOKEN_SQL = "SELECT account_id FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"
+
+
+def _numbered(sql: str) -> str:
+    """PostgreSQL's placeholders ($1, $2...) for SQLite's (?)."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
 def _iso(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
@@ -53,14 +63,19 @@ def _iso(value: Any) -> str:
 async def page(request: Request) -> JSONResponse:
     token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     db = Account._meta.db
+    postgres = db.capabilities.dialect == "postgres"
     _, tokens = await db.execute_query(
-        "SELECT account_id FROM api_token WHERE token_hash = ? AND revoked_at IS NULL",
+        _numbered(TOKEN_SQL) if postgres else TOKEN_SQL,
         [hashlib.sha256(token.encode()).hexdigest()],
     )
     if not tokens:
         return JSONResponse({"errors": [{"message": "invalid token"}]}, status_code=401)
-    account_id = str(request.path_params["account"])
-    _, rows = await db.execute_query(PAGE_SQL, [account_id, account_id])
+    account_id: Any = str(request.path_params["account"])
+    if postgres:
+        account_id = UUID(account_id)
+    _, rows = await db.execute_query(
+        _numbered(PAGE_SQL) if postgres else PAGE_SQL, [account_id, account_id]
+    )
     edges: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     for row in rows:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from domain.errors import DomainError, ErrorCode
 from domain.principals import MemberPrincipal, PartnerPrincipal, Principal
 from models import Account, ApiToken, Membership, Partner, User
+from models.enums import Role
 
 
 def hash_token(token: str) -> str:
@@ -76,22 +78,44 @@ async def create_partner_token(*, partner_code: str, prefix: str, label: str = "
     return IssuedToken(token=token, record_id=record.id)
 
 
+# The role of a member token's user in its account, read with the token (every request
+# authenticates, so this saves a round trip each): a correlated subquery, null when the user
+# is no longer a member (or for a partner token). Plain SQL, the same on SQLite and
+# PostgreSQL; the column names come from the models.
+_MEMBERSHIP = Membership._meta.db_table
+_TOKEN = ApiToken._meta.db_table
+_MEMBER_ROLE = RawSQL(
+    f'(SELECT "{_MEMBERSHIP}"."role" FROM "{_MEMBERSHIP}"'
+    f' WHERE "{_MEMBERSHIP}"."user_id" = "{_TOKEN}"."user_id"'
+    f' AND "{_MEMBERSHIP}"."account_id" = "{_TOKEN}"."account_id")'
+)
+_ROLE = Membership._meta.fields_map["role"]
+
+
 async def principal_for_token(token: str, *, now: datetime) -> Principal | None:
-    """The principal of a valid token; None for unknown, revoked or expired tokens."""
-    record = await ApiToken.get_or_none(token_hash=hash_token(token))
-    if record is None or record.revoked_at is not None:
+    """The principal of a valid token; None for unknown, revoked or expired tokens. One
+    statement: the token and the role of its member."""
+    found = (
+        await ApiToken.filter(token_hash=hash_token(token))
+        .annotate(member_role=_MEMBER_ROLE)
+        .values("revoked_at", "expires_at", "partner_id", "user_id", "account_id", "member_role")
+    )
+    if not found:
         return None
-    if record.expires_at is not None and record.expires_at <= now:
+    record = found[0]
+    if record["revoked_at"] is not None:
         return None
-    if record.partner_id is not None:
-        return PartnerPrincipal(partner_id=record.partner_id)
-    assert record.user_id is not None
-    assert record.account_id is not None
-    membership = await Membership.get_or_none(user_id=record.user_id, account_id=record.account_id)
-    if membership is None:
+    if record["expires_at"] is not None and record["expires_at"] <= now:
+        return None
+    if record["partner_id"] is not None:
+        return PartnerPrincipal(partner_id=record["partner_id"])
+    assert record["user_id"] is not None
+    assert record["account_id"] is not None
+    if record["member_role"] is None:
         # The user left the account after the token was made: the token no longer works.
         return None
-    return MemberPrincipal(user_id=record.user_id, roles={record.account_id: membership.role})
+    role: Role = _ROLE.to_python_value(record["member_role"])
+    return MemberPrincipal(user_id=record["user_id"], roles={record["account_id"]: role})
 
 
 async def principal_for_user(user_id: UUID) -> MemberPrincipal:

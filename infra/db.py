@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import tortoise.fields.data
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from infra.settings import Settings
 from models import APP_LABEL
+
+# SQLite has no timestamp type: Tortoise stores `isoformat(" ")` text and parses it back on
+# every read with `iso8601.parse_date` (about 21 us; a users page reads 300 of them), where
+# `datetime.fromisoformat` reads that text in 0.3 us. It is swapped in below for the parse
+# step only: DatetimeField.to_python_value still makes the value aware and converts it to
+# the configured zone afterwards, so values (and their `isoformat()` in the API) are the
+# same. Whatever fromisoformat refuses still goes to iso8601, so nothing accepted before is
+# refused now. PostgreSQL's driver returns datetime objects, which are never parsed.
+_TORTOISE_DATA = vars(tortoise.fields.data)
+_ISO8601_PARSE: Callable[[Any], dt.datetime] = _TORTOISE_DATA["parse_datetime"]
+
+
+def parse_timestamp(value: Any) -> dt.datetime:
+    """Tortoise's timestamp parse (DatetimeField and DateField read SQLite text through it)."""
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return _ISO8601_PARSE(value)
+
+
+_TORTOISE_DATA["parse_datetime"] = parse_timestamp
 
 
 def connection_name(database_url: str) -> str:

@@ -60,10 +60,25 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
 
 
+def _edge_cursor(root: Edge[Any]) -> str:
+    return root.cursor_text()
+
+
 @strawberry.type(description="An item of a page, with the cursor that points at it.")
 class Edge(Generic[NodeT]):
-    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page on.")
+    """The cursor is written only when a query selects it (most pages never do: a users
+    page would encode 100 cursors to send none): the edge keeps its list's tag and the
+    row's key values until then."""
+
+    cursor: str = strawberry.field(
+        resolver=_edge_cursor, description="Pass as `after` (or `before`) to page on."
+    )
     node: NodeT = strawberry.field(description="The item.")
+    tag: strawberry.Private[str]
+    key: strawberry.Private[Sequence[Any]]
+
+    def cursor_text(self) -> str:
+        return encode_cursor(self.tag, self.key)
 
 
 @strawberry.type(description="One page of a list: its edges, where it sits and the total.")
@@ -244,10 +259,7 @@ async def keyset_page(
     if not args.forward:
         rows.reverse()
     columns = [_column(f) for f in sort]
-    edges = [
-        Edge(cursor=encode_cursor(tag, [row[c] for c in columns]), node=to_node(row))
-        for row in rows
-    ]
+    edges = [Edge(node=to_node(row), tag=tag, key=[row[c] for c in columns]) for row in rows]
     base = queryset
 
     async def count() -> int:
@@ -258,8 +270,8 @@ async def keyset_page(
         page_info=PageInfo(
             has_next_page=more if args.forward else args.cursor is not None,
             has_previous_page=args.cursor is not None if args.forward else more,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor_text() if edges else None,
+            end_cursor=edges[-1].cursor_text() if edges else None,
         ),
         count=count,
     )

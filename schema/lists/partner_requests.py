@@ -27,7 +27,7 @@ from schema.lists import scoped
 from schema.loaders.plan_changes import PLAN_CHANGE_FIELDS, PlanChangeByIdLoader
 from schema.loaders.registry import node_maker
 from schema.loaders.tradeins import TRADE_IN_FIELDS, TradeInByIdLoader
-from schema.pagination import Connection, Edge, PageInfo, after_cursor, encode_cursor, page_args
+from schema.pagination import Connection, Edge, PageInfo, after_cursor, page_args
 
 SORT = ("created_at", "id")
 TAG = "PartnerRequest:created_at,id"
@@ -72,7 +72,7 @@ async def pending(
     rows.sort(key=lambda r: (r[0], r[1]))
     more = len(rows) > args.size
     edges = [
-        Edge(cursor=encode_cursor(TAG, [created, key]), node=to_node(row))
+        Edge(node=to_node(row), tag=TAG, key=[created, key])
         for created, key, row, to_node in rows[: args.size]
     ]
 
@@ -84,8 +84,8 @@ async def pending(
         page_info=PageInfo(
             has_next_page=more,
             has_previous_page=args.cursor is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor_text() if edges else None,
+            end_cursor=edges[-1].cursor_text() if edges else None,
         ),
         count=count,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.access import ReadScope
-from models import SeatAssignment
+from models import Contract, ProductSubscription, SeatAssignment
+from schema.loaders import raw
+from schema.loaders.raw import Params
 from schema.loaders.registry import Row, RowLoader, by_key, grouped
 
 ASSIGNMENT_FIELDS = (
@@ -18,6 +20,23 @@ ASSIGNMENT_FIELDS = (
     "subscription__contract__account_id",
     "subscription__product_id",
     "subscription__contract_id",
+)
+
+# The same columns as raw SQL (schema.loaders.raw), for the loaders of every users page.
+ASSIGNMENT_COLUMNS = (
+    raw.column("id", "sa.id", SeatAssignment, "id"),
+    raw.column("assigned_at", "sa.assigned_at", SeatAssignment, "assigned_at"),
+    raw.column("unassigned_at", "sa.unassigned_at", SeatAssignment, "unassigned_at"),
+    raw.column("unassign_reason", "sa.unassign_reason", SeatAssignment, "unassign_reason"),
+    raw.column("subscription_id", "sa.subscription_id", SeatAssignment, "subscription_id"),
+    raw.column("user_id", "sa.user_id", SeatAssignment, "user_id"),
+    raw.column("subscription__contract__account_id", "c.account_id", Contract, "account_id"),
+    raw.column("subscription__product_id", "ps.product_id", ProductSubscription, "product_id"),
+    raw.column("subscription__contract_id", "ps.contract_id", ProductSubscription, "contract_id"),
+)
+_SEATS = (
+    "FROM seat_assignment sa JOIN product_subscription ps ON ps.id = sa.subscription_id"
+    " JOIN contract c ON c.id = ps.contract_id"
 )
 
 # (account id, user id): a person as a member of one account.
@@ -39,7 +58,11 @@ def _readable(scope: ReadScope, row: Row) -> bool:
 
 class AssignmentByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
-        rows = await SeatAssignment.filter(id__in=keys).values(*ASSIGNMENT_FIELDS)
+        rows = await raw.select(
+            SeatAssignment,
+            ASSIGNMENT_COLUMNS,
+            lambda p: f"{_SEATS} WHERE {p.is_in('sa.id', keys)}",
+        )
         readable = (r for r in rows if _readable(self.scope, r))
         return by_key(keys, readable, lambda r: r["id"])
 
@@ -55,15 +78,16 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
         ]
         if not readable:
             return [[] for _ in keys]
-        rows = (
-            await SeatAssignment.filter(
-                unassigned_at=None,
-                user_id__in=list({u for _, u in readable}),
-                subscription__contract__account_id__in=list({a for a, _ in readable}),
+        users = list({u for _, u in readable})
+        accounts = list({a for a, _ in readable})
+
+        def current(p: Params) -> str:
+            return (
+                f"{_SEATS} WHERE sa.unassigned_at IS NULL AND {p.is_in('sa.user_id', users)}"
+                f" AND {p.is_in('c.account_id', accounts)} ORDER BY sa.assigned_at, sa.id"
             )
-            .order_by("assigned_at", "id")
-            .values(*ASSIGNMENT_FIELDS)
-        )
+
+        rows = await raw.select(SeatAssignment, ASSIGNMENT_COLUMNS, current)
         allowed = set(readable)
         if all(self.scope.reads_all_of(a) for a, _ in allowed):
             # An admin's own accounts: every seat of these members is readable.

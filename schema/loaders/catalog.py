@@ -15,10 +15,13 @@ from models import (
     SuiteItem,
     SuiteMigration,
 )
+from schema.loaders import raw
 from schema.loaders.registry import Row, RowLoader, by_key, grouped
 
 PRODUCT_FIELDS = ("id", "code", "name", "kind", "edition", "full_version_id")
 PLAN_FIELDS = ("id", "code", "name", "rank", "description")
+# The same columns as raw SQL (schema.loaders.raw): every seat of a users page names one.
+PRODUCT_COLUMNS = tuple(raw.column(name, f"p.{name}", Product, name) for name in PRODUCT_FIELDS)
 FEATURE_FIELDS = ("plan_id", "code", "name", "kind", "details")
 
 # The one key of RankedPlansLoader: the whole plan list.
@@ -27,7 +30,9 @@ ALL_PLANS = "all"
 
 class ProductByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
-        rows = await Product.filter(id__in=keys).values(*PRODUCT_FIELDS)
+        rows = await raw.select(
+            Product, PRODUCT_COLUMNS, lambda p: f"FROM product p WHERE {p.is_in('p.id', keys)}"
+        )
         return by_key(keys, rows, lambda r: r["id"])
 
 

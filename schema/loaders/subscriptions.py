@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
-from models import ProductSubscription, SeatAssignment
+from models import Contract, ProductSubscription, SeatAssignment
+from schema.loaders import raw
 from schema.loaders.registry import Row, RowLoader, by_key
 
 SUBSCRIPTION_FIELDS = (
@@ -23,10 +24,27 @@ SUBSCRIPTION_FIELDS = (
     "contract__account_id",
 )
 
+# The same columns as raw SQL (schema.loaders.raw): every seat of a users page names one.
+SUBSCRIPTION_COLUMNS = (
+    *(
+        raw.column(name, f"ps.{name}", ProductSubscription, name)
+        for name in SUBSCRIPTION_FIELDS
+        if name != "contract__account_id"
+    ),
+    raw.column("contract__account_id", "c.account_id", Contract, "account_id"),
+)
+
 
 class SubscriptionByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
-        rows = await ProductSubscription.filter(id__in=keys).values(*SUBSCRIPTION_FIELDS)
+        rows = await raw.select(
+            ProductSubscription,
+            SUBSCRIPTION_COLUMNS,
+            lambda p: (
+                "FROM product_subscription ps JOIN contract c ON c.id = ps.contract_id"
+                f" WHERE {p.is_in('ps.id', keys)}"
+            ),
+        )
         readable = (
             r
             for r in rows

@@ -15,6 +15,7 @@ from domain.tokens import (
 from models import ApiToken, Membership
 from models.enums import Role
 from tests.support import factories
+from tests.support.graphql import counting_sql
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -93,3 +94,22 @@ async def test_a_token_for_an_unknown_user_is_refused(db: str) -> None:
         await create_member_token(email="nobody@acme.example", account_id=acme.id, prefix="sw_")
     assert raised.value.code is ErrorCode.NOT_FOUND
     assert raised.value.field == ("email",)
+
+
+async def test_a_token_reads_the_role_of_its_own_account_in_one_statement(db: str) -> None:
+    # Given Dana, primary admin of Acme and a plain member of Globex (also the only member
+    # of Globex with a token), and a role change in Globex after the token was made
+    acme = await factories.account()
+    globex = await factories.account()
+    dana = await factories.user()
+    await factories.member(acme, dana, role=Role.PRIMARY_ADMIN)
+    await factories.member(globex, dana, role=Role.SECONDARY_ADMIN)
+    issued = await create_member_token(email=dana.email, account_id=globex.id, prefix="sw_")
+    await Membership.filter(account_id=globex.id, user_id=dana.id).update(role=Role.USER)
+    # When her Globex token authenticates
+    with counting_sql() as statements:
+        principal = await principal_for_token(issued.token, now=NOW)
+    # Then it carries her current role in Globex only (not Acme's), read with the token in
+    # one statement
+    assert principal == MemberPrincipal(user_id=dana.id, roles={globex.id: Role.USER})
+    assert len(statements) == 1, statements
