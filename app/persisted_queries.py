@@ -29,6 +29,7 @@ from typing import Any
 from app.errors import ApiError
 from app.trusted_documents import Registry, sha256_of
 from infra.settings import TrustedDocuments
+from schema.limits.document_cache import DOCUMENTS
 
 APQ_VERSION = 1
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -164,7 +165,11 @@ class Documents:
     def _registered(self, sha256: str) -> str | None:
         if self.mode is TrustedDocuments.OFF:
             return None
-        return self.registry.get(sha256)
+        text = self.registry.get(sha256)
+        if text is not None:
+            # Parsed and validated once per process, never evicted by other texts.
+            DOCUMENTS.pin(text)
+        return text
 
 
 def _not_trusted(why: str) -> ApiError:

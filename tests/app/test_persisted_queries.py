@@ -17,6 +17,7 @@ import pytest
 from app.asgi import create_app
 from app.trusted_documents import TrustedDocument, add_documents, sha256_of
 from infra.settings import Settings, TrustedDocuments
+from schema.limits.document_cache import DOCUMENTS
 from tests.app import things_schema
 from tests.app.things_schema import CALLS, RECORDED
 from tests.support import factories
@@ -393,3 +394,17 @@ async def test_off_never_reads_the_registry(serve: Serve, registry_file: Path) -
     async with serve(trusted_documents=TrustedDocuments.OFF) as api:
         response = await api.post("/graphql", json=by_hash(HELLO))
     assert error_of(response) == (200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+
+
+async def test_a_registered_document_is_pinned_in_the_document_cache(
+    serve: Serve, registry_file: Path
+) -> None:
+    # Given a registered document this process has not served yet
+    text = "query PinnedProbe { pinnedProbe: hello }"
+    register(registry_file, text)
+    assert not DOCUMENTS.is_pinned(text)
+    async with serve(trusted_documents=TrustedDocuments.ALLOW) as api:
+        response = await api.post("/graphql", json=by_hash(text))
+    # Then it runs, and its parsed and validated document is kept apart from the LRU
+    assert response.json() == {"data": {"pinnedProbe": "hello"}}
+    assert DOCUMENTS.is_pinned(text)
