@@ -98,7 +98,7 @@ class GraphQLEndpoint:
         self.documents = Documents(
             settings.trusted_documents,
             Registry(settings.trusted_documents_file),
-            ApqStore(settings.apq_cache_size),
+            ApqStore(settings.apq_cache_size, settings.apq_shared_size),
         )
         # Connects on first use, and again after Redis comes back.
         self.queue = queue_client(settings)
@@ -186,7 +186,7 @@ class GraphQLEndpoint:
             )
             response.headers.update(decision.headers())
             return response
-        document = _resolve_document(self.documents, params, media_type, request_id)
+        document = await _resolve_document(self.documents, params, redis, media_type, request_id)
         if isinstance(document, Response):
             return document
         context = await build_context(
@@ -227,20 +227,24 @@ class GraphQLEndpoint:
                 ApiError(400, "BAD_REQUEST", error.as_http_error_reason()), media_type, request_id
             )
         if document.to_persist and _executed(result):
-            self.documents.remember(document)
+            await self.documents.remember(document, redis)
         response = _result_response(result, media_type, request_id)
         if decision is not None:
             response.headers.update(decision.headers())
         return response
 
 
-def _resolve_document(
-    documents: Documents, params: dict[str, Any], media_type: str, request_id: str
+async def _resolve_document(
+    documents: Documents,
+    params: dict[str, Any],
+    redis: Redis | None,
+    media_type: str,
+    request_id: str,
 ) -> Document | Response:
     """The document to run, or the refusal to answer (never to be cached: the same URL
     may find the document a moment later)."""
     try:
-        return documents.resolve(params["document"])
+        return await documents.resolve(params["document"], redis)
     except ApiError as error:
         response = _error_response(error, media_type, request_id)
         response.headers["Cache-Control"] = "no-store"

@@ -6,8 +6,12 @@
   `PersistedQueryNotFound` (`extensions.code` `PERSISTED_QUERY_NOT_FOUND`, HTTP 200, never
   cached) so that the client sends the hash again with the text; with `query` the hash must
   be the text's (else 400 `PERSISTED_QUERY_HASH_MISMATCH`), and the document is remembered
-  once it has parsed and validated. Each API process remembers `APQ_CACHE_SIZE` documents
-  (least recently used first out): a miss costs the client one more round trip, no more.
+  once it has parsed and validated. Where: each API process keeps `APQ_CACHE_SIZE`
+  documents (least recently used first out), in front of Redis, which every process
+  shares: `APQ_SHARED_SIZE` documents (oldest first out, and a week at most; 0 keeps
+  them per process only). A document read from Redis is checked against its hash. A
+  document over MAX_PERSISTED_BYTES runs but is not kept. Losing an entry (eviction,
+  Redis away) costs the client one more round trip, no more.
 - Trusted documents (`TRUSTED_DOCUMENTS`, app/trusted_documents.py holds the registry):
   `allow` also finds registered documents by hash; `only` runs registered documents and
   nothing else (403 `DOCUMENT_NOT_TRUSTED` for another text or hash, and APQ cannot
@@ -21,10 +25,15 @@ below the endpoint.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.errors import ApiError
 from app.trusted_documents import Registry, sha256_of
@@ -38,6 +47,26 @@ DOCUMENT_NOT_TRUSTED = "DOCUMENT_NOT_TRUSTED"
 # Apollo Client's link recognises a miss by this message or by the code.
 NOT_FOUND_MESSAGE = "PersistedQueryNotFound"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# Bytes of a document APQ keeps: the stores are bounded in entries, and this bounds each
+# entry (a body may hold 256 KiB, most of it in one string literal).
+MAX_PERSISTED_BYTES = 32 * 1024
+# Redis: one key per document, and a sorted set of hashes by time of registration that
+# bounds their number (the queue's Redis must not be filled: arq's jobs live there).
+REDIS_PREFIX = "apq:"
+REDIS_INDEX = "apq:index"
+REDIS_TTL_SECONDS = 7 * 24 * 3600
+_STORE_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if excess > 0 then
+  for _, hash in ipairs(redis.call('ZPOPMIN', KEYS[2], excess)) do
+    if string.len(hash) == 64 then redis.call('DEL', ARGV[6] .. hash) end
+  end
+end
+"""
+
+logger = logging.getLogger("seatwise.graphql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +129,62 @@ def document_request(params: dict[str, Any]) -> DocumentRequest:
 
 
 class ApqStore:
-    """The documents clients registered with APQ, least recently used evicted first."""
+    """The documents clients registered with APQ: this process's LRU, then Redis."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, shared_size: int) -> None:
         self.size = size
+        self.shared_size = shared_size
         self._texts: OrderedDict[str, str] = OrderedDict()
 
-    def get(self, sha256: str) -> str | None:
+    async def get(self, sha256: str, redis: Redis | None) -> str | None:
         text = self._texts.get(sha256)
         if text is not None:
             self._texts.move_to_end(sha256)
+            return text
+        if redis is None or not self.shared_size:
+            return None
+        try:
+            raw: bytes | None = await redis.get(REDIS_PREFIX + sha256)
+        except (RedisError, OSError) as exc:
+            logger.warning("persisted queries: Redis unavailable (%s)", exc)
+            return None
+        if raw is None:
+            return None
+        text = raw.decode("utf-8", "replace")
+        if sha256_of(text) != sha256:
+            # Not what was stored (or not by us): never run a text under another's hash.
+            logger.error("persisted queries: the Redis entry of %s is not its document", sha256)
+            return None
+        self._keep(sha256, text)
         return text
 
-    def put(self, sha256: str, text: str) -> None:
+    async def put(self, sha256: str, text: str, redis: Redis | None) -> None:
+        if len(text.encode("utf-8")) > MAX_PERSISTED_BYTES:
+            return
+        self._keep(sha256, text)
+        if redis is None or not self.shared_size:
+            return
+        try:
+            await redis.eval(  # type: ignore[misc]  # redis-py types sync and async at once
+                _STORE_SCRIPT,
+                2,
+                REDIS_PREFIX + sha256,
+                REDIS_INDEX,
+                text,
+                sha256,
+                str(time.time()),
+                str(REDIS_TTL_SECONDS),
+                str(self.shared_size),
+                REDIS_PREFIX,
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning("persisted queries: Redis unavailable (%s)", exc)
+
+    def _keep(self, sha256: str, text: str) -> None:
         self._texts[sha256] = text
         self._texts.move_to_end(sha256)
         while len(self._texts) > self.size:
             self._texts.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._texts)
 
 
 class Documents:
@@ -130,11 +195,11 @@ class Documents:
         self.registry = registry
         self.apq = apq
 
-    def resolve(self, request: DocumentRequest) -> Document:
+    async def resolve(self, request: DocumentRequest, redis: Redis | None) -> Document:
         """The document to run, or ApiError (not found, not trusted)."""
         if request.query is None:
             assert request.sha256 is not None
-            return self._by_hash(request.sha256)
+            return await self._by_hash(request.sha256, redis)
         sha256 = request.sha256 or sha256_of(request.query)
         registered = self._registered(sha256) is not None
         if self.mode is TrustedDocuments.ONLY and not registered:
@@ -146,18 +211,18 @@ class Documents:
             to_persist=request.sha256 is not None and not registered,
         )
 
-    def remember(self, document: Document) -> None:
+    async def remember(self, document: Document, redis: Redis | None) -> None:
         """Keep an APQ document that parsed and validated (call after it ran)."""
         if document.to_persist:
-            self.apq.put(document.sha256, document.text)
+            await self.apq.put(document.sha256, document.text, redis)
 
-    def _by_hash(self, sha256: str) -> Document:
+    async def _by_hash(self, sha256: str, redis: Redis | None) -> Document:
         text = self._registered(sha256)
         if text is not None:
             return Document(text, sha256, registered=True)
         if self.mode is TrustedDocuments.ONLY:
             raise _not_trusted("no registered document has this hash")
-        text = self.apq.get(sha256)
+        text = await self.apq.get(sha256, redis)
         if text is None:
             raise ApiError(200, PERSISTED_QUERY_NOT_FOUND, NOT_FOUND_MESSAGE)
         return Document(text, sha256)

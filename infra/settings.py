@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Automatic persisted queries each API process remembers (LRU).",
     )
+    apq_shared_size: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="Automatic persisted queries kept in Redis for every API process "
+        "(oldest out first); 0 keeps them per process only.",
+    )
 
     grace_days: int = Field(default=30, ge=1, le=365)
     grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)

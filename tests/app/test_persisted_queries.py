@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from app.asgi import create_app
+from app.persisted_queries import MAX_PERSISTED_BYTES, REDIS_INDEX, REDIS_PREFIX
 from app.trusted_documents import TrustedDocument, add_documents, sha256_of
 from infra.settings import Settings, TrustedDocuments
 from schema.limits.document_cache import DOCUMENTS
@@ -72,6 +74,7 @@ def serve(settings_empty: Settings, admin: factories.Team, registry_file: Path) 
     async def served(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         things_schema.CALLS.clear()
         things_schema.RECORDED.clear()
+        await forget_shared_documents(settings_empty.redis_url)
         settings = settings_empty.model_copy(
             update={"trusted_documents_file": registry_file, **overrides}
         )
@@ -83,6 +86,15 @@ def serve(settings_empty: Settings, admin: factories.Team, registry_file: Path) 
         await server.stop()
 
     return served
+
+
+async def forget_shared_documents(redis_url: str) -> None:
+    """Empty the APQ store in Redis (the tests share one Redis server)."""
+    redis = Redis.from_url(redis_url)
+    keys = [key async for key in redis.scan_iter(match=REDIS_PREFIX + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
 
 
 def register(path: Path, *texts: str) -> None:
@@ -177,7 +189,7 @@ async def test_a_mutation_by_hash_over_get_is_405_and_changes_nothing(serve: Ser
 
 async def test_each_process_remembers_a_bounded_number_of_documents(serve: Serve) -> None:
     documents = ["{ a: hello }", "{ b: hello }", "{ c: hello }"]
-    async with serve(apq_cache_size=2) as api:
+    async with serve(apq_cache_size=2, apq_shared_size=0) as api:
         # Given a store of two documents holding a and b, a used after b
         for text in documents[:2]:
             await api.post("/graphql", json=with_text(text))
@@ -408,3 +420,73 @@ async def test_a_registered_document_is_pinned_in_the_document_cache(
     # Then it runs, and its parsed and validated document is kept apart from the LRU
     assert response.json() == {"data": {"pinnedProbe": "hello"}}
     assert DOCUMENTS.is_pinned(text)
+
+
+# The store shared through Redis ------------------------------------------------------
+
+
+async def test_a_document_registered_on_one_process_is_found_by_another(serve: Serve) -> None:
+    async with serve() as first, serve() as second:
+        # Given a document registered through one API process
+        await first.post("/graphql", json=with_text(THINGS, variables={"n": 1}))
+        # When another process is asked for its hash
+        response = await second.post("/graphql", json=by_hash(THINGS, variables={"n": 1}))
+    # Then it runs there too
+    assert response.json() == {"data": {"things": {"edges": [{"cursor": "t0"}]}}}
+
+
+async def test_redis_keeps_a_bounded_number_of_documents_for_a_week(
+    serve: Serve, settings_empty: Settings
+) -> None:
+    documents = ["{ a: hello }", "{ b: hello }", "{ c: hello }"]
+    async with serve(apq_shared_size=2) as first, serve(apq_shared_size=2) as second:
+        # Given three documents registered in a shared store of two
+        for text in documents:
+            await first.post("/graphql", json=with_text(text))
+        # When another process asks for them
+        answers = [(await second.post("/graphql", json=by_hash(t))).json() for t in documents]
+    # Then the oldest is gone, from the index and from Redis
+    assert answers[0]["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert answers[1:] == [{"data": {"b": "hello"}}, {"data": {"c": "hello"}}]
+    redis = Redis.from_url(settings_empty.redis_url)
+    index = await redis.zrange(REDIS_INDEX, 0, -1)
+    kept = [await redis.exists(REDIS_PREFIX + sha256_of(t)) for t in documents]
+    ttl = await redis.ttl(REDIS_PREFIX + sha256_of(documents[2]))
+    await redis.aclose()
+    assert index == [sha256_of(t).encode() for t in documents[1:]]
+    assert kept == [0, 1, 1]
+    assert 0 < ttl <= 7 * 24 * 3600
+
+
+async def test_a_redis_entry_that_is_not_its_document_is_not_run(
+    serve: Serve, settings_empty: Settings
+) -> None:
+    # Given a Redis entry under the hash of one document holding another
+    redis = Redis.from_url(settings_empty.redis_url)
+    async with serve() as api:
+        await redis.set(REDIS_PREFIX + sha256_of(HELLO), RECORD)
+        await redis.aclose()
+        # When that hash is asked for
+        response = await api.post("/graphql", json=by_hash(HELLO))
+    # Then it is not found, and the other document did not run
+    assert error_of(response)[1] == "PERSISTED_QUERY_NOT_FOUND"
+    assert RECORDED == []
+
+
+async def test_without_redis_each_process_keeps_its_documents(serve: Serve) -> None:
+    async with serve(redis_url="redis://127.0.0.1:1/0") as api:
+        await api.post("/graphql", json=with_text(HELLO))
+        response = await api.post("/graphql", json=by_hash(HELLO))
+    assert response.json() == {"data": {"hello": "hello"}}
+
+
+async def test_a_document_over_the_size_bound_runs_and_is_not_kept(serve: Serve) -> None:
+    # Given a document of more than MAX_PERSISTED_BYTES (one long comment: one token)
+    text = "{ hello }\n#" + "x" * MAX_PERSISTED_BYTES
+    async with serve() as api:
+        # When it is registered, then it runs
+        registered = await api.post("/graphql", json=with_text(text))
+        assert registered.json() == {"data": {"hello": "hello"}}
+        # But its hash stays unknown, in the process and in Redis
+        again = await api.post("/graphql", json=by_hash(text))
+    assert error_of(again)[1] == "PERSISTED_QUERY_NOT_FOUND"
