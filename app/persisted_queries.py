@@ -208,7 +208,7 @@ class Documents:
             request.query,
             sha256,
             registered=registered,
-            to_persist=request.sha256 is not None and not registered,
+            to_persist=request.sha256 is not None,
         )
 
     async def remember(self, document: Document, redis: Redis | None) -> None:
