@@ -51,7 +51,8 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # entry (a body may hold 256 KiB, most of it in one string literal).
 MAX_PERSISTED_BYTES = 32 * 1024
 # Redis: one key per document, and a sorted set of hashes by time of registration that
-# bounds their number (the queue's Redis must not be filled: arq's jobs live there).
+# bounds their number (the queue's Redis must not be filled: arq's jobs live there). The
+# script stores, indexes and evicts in one step (ZPOPMIN answers hash, score, hash, ...).
 REDIS_PREFIX = "apq:"
 REDIS_INDEX = "apq:index"
 REDIS_TTL_SECONDS = 7 * 24 * 3600
@@ -60,9 +61,8 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
 if excess > 0 then
-  for _, hash in ipairs(redis.call('ZPOPMIN', KEYS[2], excess)) do
-    if string.len(hash) == 64 then redis.call('DEL', ARGV[6] .. hash) end
-  end
+  local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+  for i = 1, #popped, 2 do redis.call('DEL', ARGV[6] .. popped[i]) end
 end
 """
 
