@@ -201,8 +201,11 @@ class Documents:
             assert request.sha256 is not None
             return await self._by_hash(request.sha256, redis)
         sha256 = request.sha256 or sha256_of(request.query)
-        registered = self._registered(sha256) is not None
-        if self.mode is TrustedDocuments.ONLY and not registered:
+        # Any text runs in `allow` mode: whether it is registered only decides whether its
+        # parsed document is pinned, not worth a stat call per request.
+        only = self.mode is TrustedDocuments.ONLY
+        registered = self._registered(sha256, refresh=only) is not None
+        if only and not registered:
             raise _not_trusted("this document is not registered")
         return Document(
             request.query,
@@ -217,20 +220,25 @@ class Documents:
             await self.apq.put(document.sha256, document.text, redis)
 
     async def _by_hash(self, sha256: str, redis: Redis | None) -> Document:
-        text = self._registered(sha256)
+        only = self.mode is TrustedDocuments.ONLY
+        text = self._registered(sha256, refresh=only)
         if text is not None:
             return Document(text, sha256, registered=True)
-        if self.mode is TrustedDocuments.ONLY:
+        if only:
             raise _not_trusted("no registered document has this hash")
         text = await self.apq.get(sha256, redis)
+        if text is not None:
+            return Document(text, sha256)
+        # Before answering "not found": a document registered since the file was read.
+        text = self._registered(sha256, refresh=True)
         if text is None:
             raise ApiError(200, PERSISTED_QUERY_NOT_FOUND, NOT_FOUND_MESSAGE)
-        return Document(text, sha256)
+        return Document(text, sha256, registered=True)
 
-    def _registered(self, sha256: str) -> str | None:
+    def _registered(self, sha256: str, *, refresh: bool) -> str | None:
         if self.mode is TrustedDocuments.OFF:
             return None
-        text = self.registry.get(sha256)
+        text = self.registry.get(sha256, refresh=refresh)
         if text is not None:
             # Parsed and validated once per process, never evicted by other texts.
             DOCUMENTS.pin(text)

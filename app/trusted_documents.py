@@ -74,10 +74,14 @@ class Registry:
         self.path = path
         self._documents: dict[str, str] = {}
         self._stamp: tuple[int, int, int] | None = None
+        self._read = False
 
-    def get(self, sha256: str) -> str | None:
+    def get(self, sha256: str, *, refresh: bool = True) -> str | None:
+        """The registered text of `sha256`. A miss reads the file again if it changed
+        (a stat call); `refresh=False` answers from memory after the first read, for the
+        lookups that do not decide whether a request runs."""
         text = self._documents.get(sha256)
-        if text is None and self._reload():
+        if text is None and (refresh or not self._read) and self._reload():
             text = self._documents.get(sha256)
         return text
 
@@ -89,8 +93,9 @@ class Registry:
             stamp = None
         else:
             stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        if stamp == self._stamp:
+        if self._read and stamp == self._stamp:
             return False
+        self._read = True
         self._stamp = stamp
         if stamp is None:
             self._documents = {}

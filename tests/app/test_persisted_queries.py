@@ -354,20 +354,31 @@ async def test_only_refuses_every_other_document(serve: Serve, registry_file: Pa
     assert RECORDED == []
 
 
+NOT_FOUND = (200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+
+
+@pytest.mark.parametrize(
+    ("mode", "unknown"),
+    [(TrustedDocuments.ONLY, UNKNOWN_HASH), (TrustedDocuments.ALLOW, NOT_FOUND)],
+)
 async def test_a_document_registered_while_serving_is_served(
-    serve: Serve, registry_file: Path
+    serve: Serve, registry_file: Path, mode: TrustedDocuments, unknown: tuple[int, str, str]
 ) -> None:
     register(registry_file, HELLO)
-    async with serve(trusted_documents=TrustedDocuments.ONLY) as api:
+    async with serve(trusted_documents=mode) as api:
         # Given the API has read the registry
         assert (await api.post("/graphql", json=by_hash(HELLO))).status_code == 200
         before = await api.post("/graphql", json=by_hash(THINGS, variables={"n": 1}))
-        # When a document is added to the file (as `documents add` does)
+        # When documents are added to the file (as `documents add` does)
+        # (one at a time, so that each lookup must read the file again)
+        register(registry_file, RECORD)
+        as_text = await api.post("/graphql", json={"query": RECORD})
         register(registry_file, THINGS)
         after = await api.post("/graphql", json=by_hash(THINGS, variables={"n": 1}))
-    # Then the API finds it without a restart
-    assert error_of(before) == UNKNOWN_HASH
+    # Then the API finds them without a restart, by hash and by text
+    assert error_of(before) == unknown
     assert after.json() == {"data": {"things": {"edges": [{"cursor": "t0"}]}}}
+    assert as_text.json() == {"data": {"record": True}}
 
 
 async def test_a_broken_registry_file_keeps_what_was_read(
@@ -416,7 +427,8 @@ async def test_a_registered_document_is_pinned_in_the_document_cache(
     register(registry_file, text)
     assert not DOCUMENTS.is_pinned(text)
     async with serve(trusted_documents=TrustedDocuments.ALLOW) as api:
-        response = await api.post("/graphql", json=by_hash(text))
+        # When it is sent as text, the first request of this process
+        response = await api.post("/graphql", json={"query": text})
     # Then it runs, and its parsed and validated document is kept apart from the LRU
     assert response.json() == {"data": {"pinnedProbe": "hello"}}
     assert DOCUMENTS.is_pinned(text)
