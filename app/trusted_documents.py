@@ -5,8 +5,9 @@ persisted documents and Relay's SHA-256 query maps use.
 The file, not a table: documents are build artifacts of the clients, shipped with a
 deploy, read by every API process without a query, and readable in a code review.
 `python -m app documents add` writes it (atomically, keeping what it holds); each API
-process reads it on the first lookup and again whenever a hash it does not know is asked
-for and the file has changed, so an added document is served without a restart.
+process reads it on the first lookup, and again (when the file changed: one stat call)
+before it refuses a document or answers PersistedQueryNotFound, so an added document is
+served without a restart.
 
 `documents add` reads, besides that map, Apollo's persisted query manifests
 (`{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "body",
