@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, default=ROOT / "schema.graphql")
 
     _add_jobs_commands(commands)
+    _add_documents_commands(commands)
 
     _add_outbox_commands(commands)
 
@@ -201,6 +202,33 @@ def _add_users_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     users_import.add_argument("file", type=Path, metavar="FILE.csv", help="the CSV file")
 
 
+def _add_documents_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    documents = commands.add_parser(
+        "documents", help="the registry of trusted GraphQL documents (persisted queries)"
+    )
+    documents_commands = documents.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=_Parser
+    )
+    documents_commands.required = True
+    add = documents_commands.add_parser(
+        "add",
+        help="register documents; prints their SHA-256 hashes",
+        description=(
+            "Register the documents of each FILE in TRUSTED_DOCUMENTS_FILE: a JSON map of "
+            "SHA-256 -> document (GraphQL Codegen, Relay with SHA256), an Apollo persisted "
+            "query manifest, or a .graphql file (one document). Every document must parse "
+            "and validate against the schema, or nothing is written. Prints one line per "
+            "document: its hash, its operations, and whether it is new."
+        ),
+    )
+    add.add_argument("files", type=Path, nargs="+", metavar="FILE", help="manifest or .graphql")
+    documents_commands.add_parser(
+        "list",
+        help="print the registered documents (hash and operation names)",
+        description="One line per registered document: its SHA-256 and its operations.",
+    )
+
+
 def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     from workers.registry import JOBS
 
@@ -300,6 +328,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             args.output.write_text(schema_sdl(), encoding="utf-8")
             print(f"wrote {args.output}")
             return 0
+        case "documents", "add":
+            return _add_documents(settings, args.files)
+        case "documents", "list":
+            return _list_documents(settings)
         case "jobs", "run":
             return _run_job(settings, args)
         case "jobs", "health":
@@ -406,6 +438,55 @@ class _ProgressBar:
 
     def clear(self) -> None:
         sys.stdout.write("\r\x1b[K")
+
+
+def _add_documents(settings: Settings, files: list[Path]) -> int:
+    from app.trusted_documents import (
+        DocumentFileError,
+        add_documents,
+        check_document,
+        read_document_file,
+    )
+    from resolvers.assembly import schema
+
+    documents = []
+    try:
+        for file in files:
+            for document in read_document_file(file):
+                problems = check_document(schema._schema, document)
+                if problems:
+                    print(
+                        f"error: {file}: document {document.sha256} ({document.operations}) "
+                        f"is refused: {'; '.join(problems)}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                documents.append(document)
+    except DocumentFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    added, known = add_documents(settings.trusted_documents_file, documents)
+    for document in added:
+        print(f"{document.sha256}  {document.operations}  added")
+    for document in known:
+        print(f"{document.sha256}  {document.operations}  already registered")
+    print(
+        f"{len(added)} added, {len(known)} already registered in {settings.trusted_documents_file}"
+    )
+    return 0
+
+
+def _list_documents(settings: Settings) -> int:
+    from app.trusted_documents import DocumentFileError, TrustedDocument, read_registry
+
+    try:
+        registry = read_registry(settings.trusted_documents_file)
+    except DocumentFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for sha256, text in sorted(registry.items()):
+        print(f"{sha256}  {TrustedDocument(sha256, text).operations}")
+    return 0
 
 
 def _run_job(settings: Settings, args: argparse.Namespace) -> int:

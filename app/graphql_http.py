@@ -5,6 +5,9 @@
   form-encoded or multipart GraphQL bodies open.
 - GET for queries only; a mutation over GET answers 405 and changes nothing.
 - One operation per request: a JSON array (HTTP batching) is refused.
+- The document is the `query` text, or one found by its SHA-256 (automatic persisted
+  queries and trusted documents: app/persisted_queries.py); a document not found or not
+  trusted is answered with `Cache-Control: no-store`, so that no cache keeps the refusal.
 - `Accept: application/graphql-response+json` is answered with that media type and the
   status codes of the GraphQL-over-HTTP spec (400 when the request never executed);
   `application/json` keeps the traditional 200.
@@ -48,7 +51,9 @@ from app import ratelimit
 from app.auth import AuthenticationError, authenticate
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
+from app.persisted_queries import ApqStore, Document, Documents, document_request
 from app.ratelimit import RateDecision
+from app.trusted_documents import Registry
 from app.wiring import grace_policy
 from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
@@ -91,6 +96,11 @@ class GraphQLEndpoint:
         self.schema = schema
         self.settings = settings
         self.grace = grace_policy(settings)
+        self.documents = Documents(
+            settings.trusted_documents,
+            Registry(settings.trusted_documents_file),
+            ApqStore(settings.apq_cache_size, settings.apq_shared_size),
+        )
         # Connects on first use, and again after Redis comes back.
         self.queue = queue_client(settings)
         # Seconds since the epoch, read once per request: the rate-limit windows, the
@@ -123,7 +133,7 @@ class GraphQLEndpoint:
             response = _error_response(api_error, media_type, request_id)
             response.headers["Allow"] = "GET, POST"
             return response
-        if request.method == "GET" and "query" not in request.query_params and wants_html:
+        if request.method == "GET" and not _names_a_document(request) and wants_html:
             return graphiql_page()
         redis: Redis | None = getattr(request.app.state, "redis", None)
         address = ratelimit.address_key(request.client.host if request.client else None)
@@ -177,6 +187,9 @@ class GraphQLEndpoint:
             )
             response.headers.update(decision.headers())
             return response
+        document = await _resolve_document(self.documents, params, redis, media_type, request_id)
+        if isinstance(document, Response):
+            return document
         context = await build_context(
             principal,
             request_id,
@@ -191,7 +204,7 @@ class GraphQLEndpoint:
         )
         try:
             result = await self.schema.execute(
-                params["query"],
+                document.text,
                 variable_values=params.get("variables"),
                 context_value=context,
                 operation_name=params.get("operationName"),
@@ -214,10 +227,34 @@ class GraphQLEndpoint:
             return _error_response(
                 ApiError(400, "BAD_REQUEST", error.as_http_error_reason()), media_type, request_id
             )
+        if document.to_persist and _executed(result):
+            await self.documents.remember(document, redis)
         response = _result_response(result, media_type, request_id)
         if decision is not None:
             response.headers.update(decision.headers())
         return response
+
+
+async def _resolve_document(
+    documents: Documents,
+    params: dict[str, Any],
+    redis: Redis | None,
+    media_type: str,
+    request_id: str,
+) -> Document | Response:
+    """The document to run, or the refusal to answer (never to be cached: the same URL
+    may find the document a moment later)."""
+    try:
+        return await documents.resolve(params["document"], redis)
+    except ApiError as error:
+        response = _error_response(error, media_type, request_id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _names_a_document(request: Request) -> bool:
+    """Whether a GET names a document (by text or hash): else a browser gets GraphiQL."""
+    return "query" in request.query_params or "extensions" in request.query_params
 
 
 def _caller(principal: Principal) -> str:
@@ -249,14 +286,13 @@ async def _read_params(request: Request) -> dict[str, Any]:
             raise ApiError(400, "BAD_REQUEST", "batched requests are not supported: send one")
     if not isinstance(params, dict):
         raise ApiError(400, "BAD_REQUEST", "the request must be a JSON object")
-    if not isinstance(params.get("query"), str) or not params["query"].strip():
-        raise ApiError(400, "BAD_REQUEST", "the request has no 'query' string")
     if params.get("variables") is not None and not isinstance(params["variables"], dict):
         raise ApiError(400, "BAD_REQUEST", "'variables' must be a JSON object")
     if params.get("operationName") is not None and not isinstance(params["operationName"], str):
         raise ApiError(400, "BAD_REQUEST", "'operationName' must be a string")
     if params.get("extensions") is not None and not isinstance(params["extensions"], dict):
         raise ApiError(400, "BAD_REQUEST", "'extensions' must be a JSON object")
+    params["document"] = document_request(params)
     return params
 
 
@@ -320,9 +356,7 @@ def _result_response(result: ExecutionResult, media_type: str, request_id: str) 
     body: dict[str, Any] = {}
     if errors:
         body["errors"] = [_format_error(error, request_id) for error in errors]
-    # Errors of execution have a path; refusals before it (parse, validation, limits,
-    # variables) have none and leave no data.
-    executed = result.data is not None or not errors or any(error.path for error in errors)
+    executed = _executed(result)
     if executed:
         body["data"] = result.data
     if result.extensions:
@@ -365,6 +399,13 @@ def encode_json(body: Any) -> bytes:
 
 def json_response(body: Any, *, status_code: int, media_type: str) -> Response:
     return Response(encode_json(body), status_code=status_code, media_type=media_type)
+
+
+def _executed(result: ExecutionResult) -> bool:
+    """Whether execution started: errors of execution have a path; refusals before it
+    (parse, validation, limits, variables) have none and leave no data."""
+    errors = result.errors or []
+    return result.data is not None or not errors or any(error.path for error in errors)
 
 
 def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:

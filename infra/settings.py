@@ -26,6 +26,17 @@ class GraceAnchor(enum.StrEnum):
     COMMENCEMENT = "commencement"
 
 
+class TrustedDocuments(enum.StrEnum):
+    """Which GraphQL documents the API runs (app/persisted_queries.py)."""
+
+    # Any document; the registry file is not read (APQ still works).
+    OFF = "off"
+    # Any document; registered ones are also known by their hash.
+    ALLOW = "allow"
+    # Registered documents only (by hash or by their exact text); APQ cannot register.
+    ONLY = "only"
+
+
 class SettingsError(Exception):
     """A setting read from the environment is invalid; the message names the variable."""
 
@@ -89,6 +100,30 @@ class Settings(BaseSettings):
         default="",
         description="Origins of single-page apps allowed to call /graphql from a browser, "
         "comma-separated (https://admin.example.com); none by default.",
+    )
+
+    trusted_documents: TrustedDocuments = Field(
+        default=TrustedDocuments.ALLOW,
+        description="off: any document, no registry; allow: any document, registered ones "
+        "by hash too; only: registered documents only (see `python -m app documents`).",
+    )
+    trusted_documents_file: Path = Field(
+        default=VAR_DIR / "trusted-documents.json",
+        description="The registry of trusted documents (JSON: sha256 -> document), written "
+        "by `python -m app documents add` and re-read by the API when it changes.",
+    )
+    apq_cache_size: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Automatic persisted queries each API process remembers (LRU).",
+    )
+    apq_shared_size: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="Automatic persisted queries kept in Redis for every API process "
+        "(oldest out first); 0 keeps them per process only.",
     )
 
     grace_days: int = Field(default=30, ge=1, le=365)

@@ -54,7 +54,8 @@ MAX_BODY_BYTES = 256 * 1024
 # before the JSON is decoded and before authentication.
 MAX_JSON_DEPTH = 64
 
-# Entries of strawberry's parser and validation LRU caches (one entry per distinct query
-# text): bounded so that unique query texts cannot grow the memory without limit.
-PARSER_CACHE_SIZE = 512
-VALIDATION_CACHE_SIZE = 512
+# Parsed and validated documents kept per process (document_cache.py): an LRU of distinct
+# query texts, bounded so that unique texts cannot grow the memory without limit, and the
+# trusted documents pinned apart from it (registered by people, so few; bounded anyway).
+DOCUMENT_CACHE_SIZE = 512
+PINNED_DOCUMENTS = 2_000

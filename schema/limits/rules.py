@@ -1,8 +1,8 @@
 """The request limits as graphql-core validation rules, and their errors.
 
-The rules are module-level classes, built once: strawberry's ValidationCache keys its
-entries by the tuple of rule classes, so a class made per request (as strawberry's own
-depth and alias limiters do) would never hit the cache.
+The rules are module-level classes, built once: the document cache (document_cache.py)
+keys validation results by the tuple of rule classes, so a class made per request (as
+strawberry's own depth and alias limiters do) would never hit the cache.
 """
 
 from __future__ import annotations

@@ -11,16 +11,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from schema.limits.document_cache import CachedDocuments
 from schema.limits.extension import RequestLimits
-from schema.limits.numbers import PARSER_CACHE_SIZE, VALIDATION_CACHE_SIZE
 
 
 class SeatwiseSchema(strawberry.Schema):
@@ -39,9 +38,6 @@ class SeatwiseSchema(strawberry.Schema):
 
 
 # Classes or factories, never shared instances (a shared instance leaks request state
-# between concurrent requests). The caches are LRU caches shared by every request.
-SCHEMA_EXTENSIONS: tuple[Callable[[], SchemaExtension], ...] = (
-    RequestLimits,
-    partial(ParserCache, maxsize=PARSER_CACHE_SIZE),
-    partial(ValidationCache, maxsize=VALIDATION_CACHE_SIZE),
-)
+# between concurrent requests). RequestLimits comes first: it sets the parse options and
+# validation rules the document cache keys its entries by.
+SCHEMA_EXTENSIONS: tuple[Callable[[], SchemaExtension], ...] = (RequestLimits, CachedDocuments)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import GraceAnchor, SettingsError, load_settings
+from infra.settings import GraceAnchor, SettingsError, TrustedDocuments, load_settings
 
 
 def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,6 +58,8 @@ def test_environment_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CORS_ALLOWED_ORIGINS", "admin.example.com"),
         ("CORS_ALLOWED_ORIGINS", "https://admin.example.com/"),
         ("CORS_ALLOWED_ORIGINS", "https://a.example, ftp://b.example"),
+        ("TRUSTED_DOCUMENTS", "sometimes"),
+        ("APQ_CACHE_SIZE", "0"),
     ],
 )
 def test_a_bad_value_fails_with_a_message_naming_the_variable(
@@ -75,3 +77,19 @@ def test_cors_allowed_origins_are_a_comma_separated_list(monkeypatch: pytest.Mon
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", " https://admin.example.com, http://localhost:5173,")
     settings = load_settings()
     assert settings.cors_origins == ("https://admin.example.com", "http://localhost:5173")
+
+
+def test_trusted_documents_names_its_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTED_DOCUMENTS", "sometimes")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "invalid setting TRUSTED_DOCUMENTS: Input should be 'off', 'allow' or 'only'"
+    )
+
+
+def test_trusted_documents_default_and_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUSTED_DOCUMENTS", raising=False)
+    assert load_settings().trusted_documents is TrustedDocuments.ALLOW
+    monkeypatch.setenv("TRUSTED_DOCUMENTS", "only")
+    assert load_settings().trusted_documents is TrustedDocuments.ONLY
