@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         "comma-separated (https://admin.example.com); none by default.",
     )
 
+    compiled_execution: bool = Field(
+        default=True,
+        description="Answer query operations with their compiled plan (schema/compiled), "
+        "graphql-core answering anything unusual; off (false/0/off) runs every operation "
+        "through graphql-core.",
+    )
+
     grace_days: int = Field(default=30, ge=1, le=365)
     grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)
 
