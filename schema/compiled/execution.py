@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     ExecutionResult,
+    GraphQLField,
     GraphQLSchema,
     OperationType,
     VariableNode,
@@ -80,9 +82,16 @@ def document_key(query: str, operation_name: str | None) -> tuple[str, str | Non
 
 
 class CompiledExecution:
-    def __init__(self, schema: GraphQLSchema, *, basic_getattr: bool) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        basic_getattr: bool,
+        direct: Callable[[GraphQLField], Callable[..., Any] | None] | None = None,
+    ) -> None:
         self.schema = schema
         self.basic_getattr = basic_getattr
+        self.direct = direct
         self.stats = CompiledStats()
         self._operations: OrderedDict[tuple[str, str | None], _Operation] = OrderedDict()
 
@@ -164,7 +173,8 @@ class CompiledExecution:
     def _compile(self, executor: Executor[Any]) -> ObjectPlan | Unsupported:
         self.stats.plans_built += 1
         try:
-            return Compiler(self.schema, executor, self.basic_getattr).operation(executor.operation)
+            compiler = Compiler(self.schema, executor, self.basic_getattr, self.direct)
+            return compiler.operation(executor.operation)
         except Unsupported as unsupported:
             return unsupported
         except RecursionError:

@@ -107,12 +107,14 @@ class FieldPlan:
         "key",
         "leaf",
         "name",
+        "needs_info",
         "node",
         "nodes",
         "non_null",
         "parent_name",
         "parent_type",
         "resolve",
+        "typename",
     )
 
     def __init__(
@@ -134,14 +136,27 @@ class FieldPlan:
         self.coerce: Callable[[Any], Any] | None = None
         self.non_null = False
         self.complete: Completer | None = None
+        self.typename = self.name == TYPENAME
+        # For basic fields of objects and lists: whether completing the value reads `info`
+        # (an abstract type's resolve_type, an is_type_of not strawberry's own).
+        self.needs_info = True
 
 
 class Compiler:
     """Compiles the selection sets of one operation, given the executor of its first run
     (its fragments and variables decide which fields `@skip` / `@include` keep)."""
 
-    def __init__(self, schema: GraphQLSchema, executor: Executor[Any], basic_getattr: bool) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        executor: Executor[Any],
+        basic_getattr: bool,
+        direct: Callable[[GraphQLField], Callable[..., Any] | None] | None = None,
+    ) -> None:
         self.schema = schema
+        # Gives the resolver function to call instead of strawberry's wrapper, for the
+        # fields where the wrapper would only convert no arguments (schema.py decides).
+        self.direct = direct
         # What collecting fields needs, not the executor itself: a cached plan must not
         # keep the first request's context (and its loaded rows) alive.
         self.fragments = executor.fragments
@@ -199,7 +214,7 @@ class Compiler:
     ) -> FieldPlan:
         nodes = [d.node for d in details]
         plan = FieldPlan(key, field_def, nodes, parent)
-        if plan.name == TYPENAME:
+        if plan.typename:
             plan.attribute = None
         elif plan.resolve is None:
             # graphql-core would use its default field resolver: strawberry gives every
@@ -214,6 +229,8 @@ class Compiler:
             python_name = getattr(definition, "python_name", None)
             if isinstance(python_name, str):
                 plan.attribute = python_name
+        elif self.direct is not None and not plan.has_arguments:
+            plan.resolve = self.direct(field_def) or plan.resolve
         return_type = field_def.type
         named = return_type.of_type if is_non_null_type(return_type) else return_type
         if is_leaf_type(named):
@@ -222,6 +239,7 @@ class Compiler:
             plan.coerce = named.coerce_output_value
         else:
             plan.complete = self.completer(return_type, details)
+            plan.needs_info = _reads_info(return_type)
         return plan
 
     def completer(self, return_type: GraphQLOutputType, details: list[FieldDetails]) -> Completer:
@@ -281,6 +299,19 @@ class Compiler:
 
         resolve_type = return_type.resolve_type or self.type_resolver
         return _abstract(return_type, resolve_type, plan_for)
+
+
+def _reads_info(return_type: GraphQLOutputType) -> bool:
+    named: Any = return_type
+    while is_non_null_type(named) or is_list_type(named):
+        named = named.of_type
+    if is_abstract_type(named):
+        return True
+    is_type_of = getattr(named, "is_type_of", None)
+    # strawberry's own is_type_of (an isinstance check) takes `_info` and ignores it.
+    return is_type_of is not None and not getattr(is_type_of, "__qualname__", "").startswith(
+        "GraphQLCoreConverter.from_object."
+    )
 
 
 # Completers: (run, value, info, path) -> completed value or awaitable -----------------
@@ -398,7 +429,11 @@ def _list(item: Completer) -> Completer:
                 pending.append(index)
                 continue
             completed = item(run, element, info, item_path)
-            if completed is not None and is_awaitable(completed):
+            if (
+                completed is not None
+                and type(completed) not in _COMPLETE
+                and is_awaitable(completed)
+            ):
                 pending.append(index)
             append(completed)
         if not pending:
@@ -440,6 +475,13 @@ def _discard(awaitable: Any) -> None:
 # Selection sets -------------------------------------------------------------------------
 
 
+# Values whose type says they are neither awaitable nor an Exception: the common leaves
+# (checked by exact type, as strawberry's `optimized_is_awaitable` does first).
+_PLAIN = frozenset({str, int, float, bool})
+# Completed values that are never awaitable.
+_COMPLETE = frozenset({dict, list, str, int, float, bool})
+
+
 def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
     """The result of one selection set on `source`: a dict, or an awaitable of it."""
     results: dict[str, Any] = {}
@@ -461,16 +503,34 @@ def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: Path | None) -
                     run.fail("null in a non-null field")
                 results[key] = None
                 continue
-            if is_awaitable(value) or isinstance(value, Exception):
+            if type(value) in _PLAIN or not (is_awaitable(value) or isinstance(value, Exception)):
+                results[key] = _coerce_leaf(run, field, value)
+                continue
+            result = _execute_field(run, field, source, path, value)
+        elif attribute is not None:
+            # A basic field holding an object or a list: graphql-core's default resolver
+            # reads it; the info is built only when completing the value reads it.
+            try:
+                value = getattr(source, attribute)
+            except Exception as error:  # noqa: BLE001 - graphql-core reports any
+                run.fail("attribute missing", error)
+                results[key] = None
+                continue
+            if field.needs_info:
                 result = _execute_field(run, field, source, path, value)
             else:
-                result = _coerce_leaf(run, field, value)
-        elif field.name == TYPENAME:
-            result = field.parent_name
+                field_path = Path(path, key, field.parent_name)
+                if is_awaitable(value):
+                    result = _complete_awaitable(run, field, value, None, field_path)
+                else:
+                    result = _complete(run, field, value, None, field_path)
+        elif field.typename:
+            results[key] = field.parent_name
+            continue
         else:
             result = _execute_field(run, field, source, path, _UNRESOLVED)
         results[key] = result
-        if result is not None and is_awaitable(result):
+        if result is not None and type(result) not in _COMPLETE and is_awaitable(result):
             if pending is None:
                 pending = [key]
             else:
