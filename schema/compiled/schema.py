@@ -22,7 +22,9 @@ from strawberry.types.graphql import OperationType
 from schema.compiled.execution import CompiledExecution
 from schema.limits.seatwise_schema import SeatwiseSchema
 
-_COMPILED: ContextVar[bool] = ContextVar("seatwise_compiled_execution", default=True)
+# Set by `execute` only: strawberry's other ways in (`execute_sync`, `introspect`, the
+# streaming transports) keep graphql-core.
+_COMPILED: ContextVar[bool] = ContextVar("seatwise_compiled_execution", default=False)
 
 
 class CompilingSchema(SeatwiseSchema):

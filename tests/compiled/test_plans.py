@@ -182,6 +182,12 @@ async def test_mutations_and_the_setting_off_run_on_graphql_core(small: Compilin
     assert small.compiled.stats.plans_built == 0
 
 
+def test_synchronous_execution_and_introspection_keep_graphql_core(small: CompilingSchema) -> None:
+    assert small.execute_sync("{ ok }").data == {"ok": "fine"}
+    assert "__schema" in served.introspect()
+    assert small.compiled.stats.plans_built == 0
+
+
 def test_the_setting_reads_on_and_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPILED_EXECUTION", "off")
     assert load_settings().compiled_execution is False
