@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
 from typing import NoReturn
+from uuid import UUID
 
 from domain.errors import DomainError
 from infra.settings import ROOT, Settings, SettingsError, load_settings
@@ -84,10 +86,98 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_jobs_commands(commands)
 
+    _add_outbox_commands(commands)
+
     sink = commands.add_parser("smtp-sink", help="an SMTP server that keeps mail as .eml files")
     sink.add_argument("--port", type=int, default=8025)
-    sink.add_argument("--dir", type=Path, default=ROOT / "var" / "mail")
+    sink.add_argument("--dir", type=Path, default=MAIL_DIR)
+
+    _add_mail_commands(commands)
     return parser
+
+
+MAIL_DIR = ROOT / "var" / "mail"
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
+    return number
+
+
+def _message_id(value: str) -> UUID:
+    """An outbox row: its UUID, or the `EmailDelivery` ID the API shows for it."""
+    from domain.global_ids import key_of
+
+    try:
+        return UUID(value)
+    except ValueError:
+        key = key_of(value, "EmailDelivery")
+        if key is None:
+            raise argparse.ArgumentTypeError(
+                f"not an outbox message id nor an EmailDelivery id: {value!r}"
+            ) from None
+        return key
+
+
+def _since(value: str) -> dt.datetime:
+    """A day (midnight UTC) or a moment; without a zone, UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date (2026-12-01) or moment (2026-12-01T09:30): {value!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _add_mail_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    mail = commands.add_parser("mail", help="the messages the dev SMTP sink kept")
+    mail_commands = mail.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    mail_commands.required = True
+    mail_list = mail_commands.add_parser(
+        "list",
+        help="the last messages of the SMTP sink, newest first",
+        description="The last messages the SMTP sink of `make run` kept as .eml files: "
+        "date, recipient, subject and file name, newest first.",
+    )
+    mail_list.add_argument(
+        "--limit", type=_positive, default=20, help="how many messages (default 20)"
+    )
+    mail_list.add_argument(
+        "--dir", type=Path, default=MAIL_DIR, help="the sink's directory (default var/mail)"
+    )
+
+
+def _add_outbox_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    outbox = commands.add_parser("outbox", help="emails and jobs waiting or failed")
+    outbox_commands = outbox.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    outbox_commands.required = True
+    retry = outbox_commands.add_parser(
+        "retry",
+        help="send FAILED emails again",
+        description="Put FAILED outbox rows back to PENDING with a fresh set of attempts "
+        "(their last error stays visible until they are sent) and hand them to the queue; "
+        "when Redis does not answer, the worker's relay hands them over once it runs.",
+    )
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--id",
+        dest="message_id",
+        type=_message_id,
+        metavar="ID",
+        help="one row: its id, or the EmailDelivery id the API shows",
+    )
+    which.add_argument(
+        "--failed-since",
+        type=_since,
+        metavar="DATE",
+        help="every row that failed since this day or moment (ISO 8601, UTC by default)",
+    )
 
 
 def _add_users_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -214,6 +304,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return _run_job(settings, args)
         case "jobs", "health":
             return _jobs_health(settings)
+        case "outbox", "retry":
+            return _retry_outbox(settings, args)
+        case "mail", "list":
+            return _mail_list(args)
         case "smtp-sink", _:
             from app.embedded import run_smtp_sink
 
@@ -301,11 +395,13 @@ class _ProgressBar:
         self.done = 0
 
     def advance(self) -> None:
-        self.done += 1
-        filled = self.WIDTH * self.done // max(self.total, 1)
-        sys.stdout.write(
-            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} rows"
-        )
+        self.show(self.done + 1, self.total)
+
+    def show(self, done: int, total: int, unit: str = "rows") -> None:
+        self.done, self.total = done, total
+        filled = self.WIDTH * done // max(total, 1)
+        self.clear()
+        sys.stdout.write(f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {unit}")
         sys.stdout.flush()
 
     def clear(self) -> None:
@@ -319,11 +415,21 @@ def _run_job(settings: Settings, args: argparse.Namespace) -> int:
     from workers.registry import JOBS
 
     options = {option.dest: getattr(args, option.dest) for option in JOBS[args.job].options}
+    bar = _ProgressBar(0) if sys.stdout.isatty() else None
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.show(done, total, "done")
+
     try:
-        print(asyncio.run(run_job(args.job, settings, options)))
+        line = asyncio.run(run_job(args.job, settings, options, progress if bar else None))
     except RedisError as exc:
         print(f"error: {_redis_unavailable(settings, exc)}", file=sys.stderr)
         return 1
+    finally:
+        if bar is not None and bar.done:
+            sys.stdout.write("\n")
+    print(line)
     return 0
 
 
@@ -344,6 +450,42 @@ def _jobs_health(settings: Settings) -> int:
         )
         return 1
     print(f"healthy: {record}")
+    return 0
+
+
+def _retry_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from app.commands import retry_outbox
+
+    report = asyncio.run(
+        retry_outbox(settings, message_id=args.message_id, failed_since=args.failed_since)
+    )
+    count = f"{report.requeued} failed message{'' if report.requeued == 1 else 's'} requeued"
+    if report.queue_error is not None:
+        print(
+            f"{count}; not handed to the queue: {_redis_unavailable(settings, report.queue_error)}"
+            "; the worker's relay will hand them over"
+        )
+    elif report.requeued:
+        print(f"{count} and handed to the queue")
+    else:
+        print(count)
+    return 0
+
+
+def _mail_list(args: argparse.Namespace) -> int:
+    from app.mailbox import last_messages, table
+
+    if not args.dir.is_dir():
+        print(
+            f"error: no directory {args.dir} (the SMTP sink of `make run` creates it)",
+            file=sys.stderr,
+        )
+        return 1
+    messages = last_messages(args.dir, args.limit)
+    if not messages:
+        print(f"no messages in {args.dir}")
+        return 0
+    print("\n".join(table(messages)))
     return 0
 
 

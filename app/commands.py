@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from redis.exceptions import RedisError
+
 from app.data_files import DATA_DIR, read_yaml
 from app.seeding import seed_demo
+from domain import outbox
 from domain.catalog import load_catalog, parse_catalog
 from domain.errors import DomainError, ErrorCode
 from domain.plans import load_plans, parse_plans
@@ -19,7 +23,7 @@ from infra.db import database
 from infra.db import migrate as migrate_database
 from infra.settings import Settings
 from models import Account
-from workers.enqueue import open_queue
+from workers.enqueue import enqueue_messages, open_queue
 from workers.registry import JOBS
 
 
@@ -104,15 +108,55 @@ async def _account_id(reference: str) -> UUID:
     return UUID(str(matches[0]))
 
 
-async def run_job(name: str, settings: Settings, options: dict[str, Any]) -> str:
+async def run_job(
+    name: str,
+    settings: Settings,
+    options: dict[str, Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """Run one job of workers.registry now, in this process, with the ctx a worker gives
-    it; returns the line to print. Raises when Redis does not answer."""
+    it (and `progress`, for a job that reports it); returns the line to print. Raises when
+    Redis does not answer."""
     job = JOBS[name]
     task = job.coroutine()
+    ctx: dict[str, Any] = {"settings": settings}
+    if progress is not None:
+        ctx["progress"] = progress
     async with database(settings):
         queue = await open_queue(settings)
         try:
-            result = await task({"settings": settings, "redis": queue}, **options)
+            result = await task({**ctx, "redis": queue}, **options)
         finally:
             await queue.aclose()
     return f"{job.name}: {job.describe(result)}"
+
+
+@dataclass(frozen=True)
+class RetryReport:
+    requeued: int
+    # Why the rows could not be handed to the queue (they wait for the relay); None if
+    # they were.
+    queue_error: Exception | None = None
+
+
+async def retry_outbox(
+    settings: Settings, *, message_id: UUID | None, failed_since: dt.datetime | None
+) -> RetryReport:
+    """Requeue FAILED outbox rows (domain.outbox.retry_failed) and hand them to the queue
+    at once. The rows are PENDING whatever Redis does: when it does not answer, the
+    worker's cron relay hands them over later, as for any row written while Redis is down."""
+    now = dt.datetime.now(dt.UTC)
+    async with database(settings):
+        due = await outbox.retry_failed(now=now, message_id=message_id, failed_since=failed_since)
+        if not due:
+            return RetryReport(0)
+        try:
+            queue = await open_queue(settings)
+            try:
+                await enqueue_messages(queue, due)
+            finally:
+                await queue.aclose()
+        except (RedisError, OSError, TimeoutError) as exc:
+            return RetryReport(len(due), queue_error=exc)
+        await outbox.mark_enqueued(due, now=now)
+    return RetryReport(len(due))

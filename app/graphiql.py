@@ -280,6 +280,27 @@ mutation PlanChange($input: ContractPlanChangeInput!) {
         '"idempotencyKey": "<any unique string>"}}',
     ),
     Example(
+        "Emails of my account",
+        """# With the admin's token: the emails your account's changes caused (the upgrade
+# confirmations, the request to the partner...), newest first, and how their delivery
+# went. Add "status": "FAILED" to the variables to see only those that failed, with the
+# mail server's answer in lastError; an operator sends them again with
+# `python -m app outbox retry`.
+query EmailDeliveries($account: ID!, $status: EmailDeliveryStatus, $after: String) {
+  account(id: $account) {
+    emailDeliveries(first: 20, after: $after, filter: {status: $status}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node { id template recipient status attempts lastError sentAt createdAt }
+      }
+    }
+  }
+}
+""",
+        '{"account": "<account id>"}',
+    ),
+    Example(
         "Move the users to the new subscription",
         """# With the admin's token, after an upgrade (the trade-in id is in the upgrade's
 # answer): every user still only on the old subscription gets a seat on the new one and

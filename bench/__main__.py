@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.read_api", "bench.upgrades", "bench.seats"]
+BENCHMARKS = ["bench.read_api", "bench.upgrades", "bench.seats", "bench.grace_expiry"]
 
 
 def main() -> int:

@@ -320,6 +320,7 @@ async def invite(
     locked.memberships.append(membership)
     inviter = await User.get_or_none(id=actor_user_id) if actor_user_id else None
     message = await outbox.record_email(
+        account_id=locked.account.id,
         template=INVITED_EMAIL,
         recipient=person.email,
         locale=person.locale,

@@ -8,6 +8,10 @@ never sent again. The retry policy lives here, not in the queue: a transient fai
 the row back to PENDING with `available_at` pushed by the backoff, and the relay hands it
 to the queue again when that time comes. After MAX_ATTEMPTS failed attempts, or at the
 first permanent failure, the row is FAILED with its error, for people to see and replay.
+
+An email row names the account whose change caused it: that account's admins see it
+(`Account.emailDeliveries`, through `delivery_status`), and `retry_failed` replays
+FAILED rows (`python -m app outbox retry`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
+from domain.errors import DomainError, ErrorCode
 from models import OutboxMessage
 from models.enums import OutboxKind, OutboxStatus
 
@@ -48,6 +54,7 @@ class DueMessage:
 
 async def record_email(
     *,
+    account_id: UUID | None,
     template: str,
     recipient: str,
     context: dict[str, Any],
@@ -58,12 +65,15 @@ async def record_email(
     """Write an email to send; call inside the transaction of the change that causes it.
     The same `dedupe_key` never writes a second row.
 
-    `context` holds the variables the template documents; dates, UUIDs, enums and decimals
-    are stored as strings (the payload is JSON), which the templates format. `locale` is
-    the recipient's language (English when the template has no such language)."""
+    `account_id` is the account whose change causes the email (its admins see it among
+    the account's deliveries; None only for an email of no account). `context` holds the
+    variables the template documents; dates, UUIDs, enums and decimals are stored as
+    strings (the payload is JSON), which the templates format. `locale` is the recipient's
+    language (English when the template has no such language)."""
     message, _ = await OutboxMessage.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
+            "account_id": account_id,
             "kind": OutboxKind.EMAIL,
             "name": template,
             "recipient": recipient,
@@ -85,12 +95,16 @@ class Email:
     locale: str = "en"
 
 
-async def record_emails(emails: Sequence[Email], *, now: dt.datetime) -> list[OutboxMessage]:
-    """Write many emails in one statement (a command over many users); call inside the
-    transaction of their cause. Unlike `record_email`, every `dedupe_key` must be new (a
-    key of the cause's fresh rows): a duplicate fails the statement and the transaction."""
+async def record_emails(
+    emails: Sequence[Email], *, account_id: UUID | None, now: dt.datetime
+) -> list[OutboxMessage]:
+    """Write many emails of one account's change in one statement (a command over many
+    users); call inside the transaction of their cause. Unlike `record_email`, every
+    `dedupe_key` must be new (a key of the cause's fresh rows): a duplicate fails the
+    statement and the transaction."""
     rows = [
         OutboxMessage(
+            account_id=account_id,
             kind=OutboxKind.EMAIL,
             name=email.template,
             recipient=email.recipient,
@@ -174,5 +188,101 @@ async def mark_attempt_failed(
         last_error=error[:2000],
         status=OutboxStatus.PENDING if retry else OutboxStatus.FAILED,
         available_at=now + retry_delay(attempts) if retry else message.available_at,
+        failed_at=None if retry else now,
     )
     return retry
+
+
+# What people see of an email ---------------------------------------------------------
+
+
+class DeliveryStatus(enum.StrEnum):
+    """An email as its account's admins see it: whether it is still on its way (written,
+    queued, or waiting for a retry), sent, or failed for good."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+_ROW_STATUSES: dict[DeliveryStatus, tuple[OutboxStatus, ...]] = {
+    DeliveryStatus.PENDING: (OutboxStatus.PENDING, OutboxStatus.ENQUEUED),
+    DeliveryStatus.SENT: (OutboxStatus.DONE,),
+    DeliveryStatus.FAILED: (OutboxStatus.FAILED,),
+}
+
+
+def delivery_status(status: OutboxStatus) -> DeliveryStatus:
+    return next(shown for shown, rows in _ROW_STATUSES.items() if status in rows)
+
+
+def account_emails(account_id: UUID, *, status: DeliveryStatus | None = None) -> Q:
+    """The email rows of an account, in one delivery status when `status` is given."""
+    condition = Q(account_id=account_id, kind=OutboxKind.EMAIL)
+    if status is not None:
+        condition &= Q(status__in=list(_ROW_STATUSES[status]))
+    return condition
+
+
+# Replaying failures ------------------------------------------------------------------
+
+
+async def retry_failed(
+    *, now: dt.datetime, message_id: UUID | None = None, failed_since: dt.datetime | None = None
+) -> list[DueMessage]:
+    """Give FAILED rows a new chance: exactly one of `message_id` (that row) or
+    `failed_since` (every row that failed at or after it). Each goes back to PENDING, due
+    now, with a fresh set of MAX_ATTEMPTS attempts (its count starts again at 0); its last
+    error stays on the row, for people to see why it failed, until it is delivered.
+
+    A `message_id` may also name a row waiting for its next attempt after a transient
+    failure (PENDING, attempts > 0: the SMTP server was down): it is made due now, its
+    attempt count kept, so an operator who brought the server back need not wait for the
+    backoff.
+
+    Returns the rows requeued, for the caller to hand to the queue (or to leave to the
+    relay, which picks up PENDING rows anyway). A `message_id` that names no row is
+    NOT_FOUND, one of a row that is neither FAILED nor waiting for a retry INVALID_INPUT:
+    both change nothing."""
+    if (message_id is None) == (failed_since is None):
+        raise ValueError("give exactly one of message_id and failed_since")
+    failed = Q(status=OutboxStatus.FAILED)
+    if message_id is not None:
+        failed &= Q(id=message_id)
+    else:
+        failed &= Q(failed_at__gte=failed_since)
+    waiting = Q(id=message_id, status=OutboxStatus.PENDING, attempts__gt=0)
+    async with in_transaction():
+        ids = [
+            UUID(str(i)) for i in await OutboxMessage.filter(failed).values_list("id", flat=True)
+        ]
+        if ids:
+            # The status condition again: a row retried meanwhile by another run is not
+            # reset twice (its job id, `outbox:<id>:0`, would be the same anyway).
+            await OutboxMessage.filter(failed, id__in=ids).update(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                available_at=now,
+                enqueued_at=None,
+                failed_at=None,
+            )
+            return [DueMessage(id=i, attempts=0) for i in ids]
+        if message_id is None:
+            return []
+        row = await OutboxMessage.filter(waiting).first()
+        if row is None:
+            await _refuse_retry(message_id)
+        await OutboxMessage.filter(waiting).update(available_at=now, enqueued_at=None)
+    return [DueMessage(id=message_id, attempts=row.attempts)]
+
+
+async def _refuse_retry(message_id: UUID) -> NoReturn:
+    row = await OutboxMessage.get_or_none(id=message_id)
+    if row is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"no outbox message {message_id}", ("id",))
+    raise DomainError(
+        ErrorCode.INVALID_INPUT,
+        f"outbox message {message_id} is {row.status.value}, neither FAILED nor waiting "
+        "for a retry: only those are retried",
+        ("id",),
+    )

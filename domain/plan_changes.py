@@ -319,6 +319,7 @@ async def _completed_emails(
     for admin in await _admins(contract.account_id):
         messages.append(
             await outbox.record_email(
+                account_id=contract.account_id,
                 template=COMPLETED_EMAIL,
                 recipient=admin.email,
                 locale=admin.locale,
@@ -351,6 +352,7 @@ async def _requested_email(
     from_name, to_name = await _plan_names(change)
     requester = await User.get_or_none(id=actor_user_id) if actor_user_id else None
     return await outbox.record_email(
+        account_id=context.contract.account_id,
         template=REQUESTED_EMAIL,
         recipient=partner.contact_email,
         dedupe_key=f"{REQUESTED_EMAIL}:{change.id}",
@@ -476,6 +478,7 @@ async def decline(
     for admin in await _admins(contract.account_id):
         emails.append(
             await outbox.record_email(
+                account_id=contract.account_id,
                 template=DECLINED_EMAIL,
                 recipient=admin.email,
                 locale=admin.locale,

@@ -339,7 +339,7 @@ async def download_emails(
         for member, seat in gaining
         if member.user_id in due
     ]
-    return await outbox.record_emails(emails, now=now)
+    return await outbox.record_emails(emails, account_id=account_id, now=now)
 
 
 # Commands -------------------------------------------------------------------------------

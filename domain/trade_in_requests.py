@@ -279,6 +279,7 @@ async def _declined_emails(
     for email, name, locale, user_id in context.admins:
         messages.append(
             await outbox.record_email(
+                account_id=context.contract.account_id,
                 template=DECLINED_EMAIL,
                 recipient=email,
                 locale=locale,

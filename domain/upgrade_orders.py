@@ -409,6 +409,7 @@ async def started_emails(
     for email, name, locale, user_id in context.admins:
         messages.append(
             await outbox.record_email(
+                account_id=context.contract.account_id,
                 template=STARTED_EMAIL,
                 recipient=email,
                 locale=locale,
@@ -451,6 +452,7 @@ async def _requested_emails(
     )
     requester = await User.get_or_none(id=actor_user_id) if actor_user_id else None
     message = await outbox.record_email(
+        account_id=context.contract.account_id,
         template=REQUESTED_EMAIL,
         recipient=partner.contact_email,
         dedupe_key=f"{REQUESTED_EMAIL}:{trade_in.id}",

@@ -412,14 +412,16 @@ def _download(person: Person, seat_id: UUID, products: list[str], facts: Facts) 
 # Writing ---------------------------------------------------------------------------------
 
 
-async def _write(writes: Writes, *, now: dt.datetime) -> None:
+async def _write(writes: Writes, *, account_id: UUID, now: dt.datetime) -> None:
     if writes.users:
         await User.bulk_create(writes.users)
     if writes.memberships:
         await Membership.bulk_create(writes.memberships)
     if writes.seats:
         await SeatAssignment.bulk_create(writes.seats)
-    written = await outbox.record_emails([email for _, email in writes.emails], now=now)
+    written = await outbox.record_emails(
+        [email for _, email in writes.emails], account_id=account_id, now=now
+    )
     for (result, _), message in zip(writes.emails, written, strict=True):
         result.emails.append(message)
     if writes.audit:
@@ -442,7 +444,7 @@ async def apply_rows(
                 results, writes = plan_rows(
                     rows, facts, actor=actor, now=now, request_id=request_id
                 )
-                await _write(writes, now=now)
+                await _write(writes, account_id=account_id, now=now)
                 return results
         except IntegrityError:
             if attempt == ATTEMPTS:

@@ -7,15 +7,22 @@ marks them DONE or, after the last retry, FAILED with the error kept for people 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
+from models.accounts import Account
 from models.base import Entity
 from models.enums import OutboxKind, OutboxStatus, sql_in
 
 
 class OutboxMessage(Entity):
+    # The account whose change caused the row: its admins see its emails
+    # (`Account.emailDeliveries`). Null for rows of no account (and rows written before it).
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "seatwise.Account", related_name="outbox_messages", null=True, on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(OutboxKind, max_length=10)
     # The job function name, or the email template name.
     name = fields.CharField(max_length=80)
@@ -29,10 +36,15 @@ class OutboxMessage(Entity):
     available_at = fields.DatetimeField()
     enqueued_at = fields.DatetimeField(null=True)
     done_at = fields.DatetimeField(null=True)
+    # When it became FAILED for good (`outbox retry --failed-since` selects by it).
+    failed_at = fields.DatetimeField(null=True)
+
+    account_id: UUID | None
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "available_at"),)
+        # (account_id, created_at): an account's deliveries, newest first.
+        indexes = (("status", "available_at"), ("account_id", "created_at"))
         constraints = (
             CheckConstraint(check=f"kind IN ({sql_in(OutboxKind)})", name="outbox_kind_known"),
             CheckConstraint(

@@ -13,6 +13,7 @@ from schema.types.account import Account
 from schema.types.assignment import SeatAssignment
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
+from schema.types.email_delivery import EmailDelivery
 from schema.types.partner import Partner
 from schema.types.plan_change import PlanChange
 from schema.types.subscription import ProductSubscription
@@ -31,6 +32,7 @@ NODE_TYPES = [
     Plan,
     TradeIn,
     PlanChange,
+    EmailDelivery,
 ]
 
 

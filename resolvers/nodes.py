@@ -15,6 +15,7 @@ from schema.loaders.accounts import AccountByIdLoader, PartnerByIdLoader
 from schema.loaders.assignments import AssignmentByIdLoader
 from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
 from schema.loaders.contracts import ContractByIdLoader
+from schema.loaders.deliveries import EmailDeliveryByIdLoader
 from schema.loaders.plan_changes import PlanChangeByIdLoader
 from schema.loaders.registry import RowLoader
 from schema.loaders.subscriptions import SubscriptionByIdLoader
@@ -35,6 +36,7 @@ LOADER_OF: dict[str, type[RowLoader[Any, Any]]] = {
     "Plan": PlanByIdLoader,
     "TradeIn": TradeInByIdLoader,
     "PlanChange": PlanChangeByIdLoader,
+    "EmailDelivery": EmailDeliveryByIdLoader,
 }
 
 

@@ -100,6 +100,20 @@ class TradeInStatus(enum.Enum):
     )
 
 
+@strawberry.enum(
+    name="EmailDeliveryStatus", description="Where an email of the account is on its way."
+)
+class EmailDeliveryStatus(enum.Enum):
+    PENDING = enum_value(
+        "PENDING", description="Not sent yet: written, queued, or waiting for its next attempt."
+    )
+    SENT = enum_value("SENT", description="The mail server accepted it.")
+    FAILED = enum_value(
+        "FAILED",
+        description="Given up: refused for good, or every attempt failed (see `lastError`).",
+    )
+
+
 @strawberry.enum(name="FeatureKind", description="Kinds of plan feature.")
 class FeatureKind(enum.Enum):
     ADMIN = enum_value("ADMIN", description="An administration capability.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import Channel, SubscriptionStatus, TradeInStatus
+from schema.enums import Channel, EmailDeliveryStatus, SubscriptionStatus, TradeInStatus
 from schema.text_input import checked_optional_text
 
 
@@ -73,4 +73,11 @@ class UserFilter:
 class TradeInFilter:
     status: TradeInStatus | None = strawberry.field(
         default=None, description="Only trade-ins in this status."
+    )
+
+
+@strawberry.input(name="EmailDeliveryFilter", description="Narrows `Account.emailDeliveries`.")
+class EmailDeliveryFilter:
+    status: EmailDeliveryStatus | None = strawberry.field(
+        default=None, description="Only emails in this status."
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -81,12 +82,27 @@ async def _enqueue(queue: ArqRedis, message: DueMessage) -> None:
         await queue.enqueue_job(DELIVER, str(message.id), message.attempts, _job_id=job_id)
 
 
-async def relay_due_messages(queue: ArqRedis, *, now: dt.datetime, limit: int = 500) -> int:
-    """Hand the rows due as of `now` to the queue. Returns how many were handed over."""
-    due = await outbox.due_messages(now=now, limit=limit)
-    await enqueue_messages(queue, due)
-    await outbox.mark_enqueued(due, now=now)
-    return len(due)
+async def relay_due_messages(
+    queue: ArqRedis,
+    *,
+    now: dt.datetime,
+    limit: int = 500,
+    budget: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Hand the rows due as of `now` to the queue, `limit` at a time: one batch, then more
+    while batches come back full and `budget` seconds have not passed (a grace expiry
+    writes 100,000 emails at once: one batch per cron run would take an hour to hand
+    them over). Returns how many were handed over."""
+    started = clock()
+    handed = 0
+    while True:
+        due = await outbox.due_messages(now=now, limit=limit)
+        await enqueue_messages(queue, due)
+        await outbox.mark_enqueued(due, now=now)
+        handed += len(due)
+        if len(due) < limit or clock() - started >= budget:
+            return handed
 
 
 async def enqueue_after_commit(queue: ArqRedis, messages: Sequence[OutboxMessage]) -> bool:

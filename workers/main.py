@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from infra.db import close_db, init_db
 from infra.settings import Settings
 from workers.enqueue import redis_settings
+from workers.grace_jobs import expire_grace_periods_job, send_grace_reminders_job
 from workers.health import HEALTH_CHECK_INTERVAL, HEALTH_CHECK_KEY
 from workers.serialization import deserialize, serialize
 from workers.tasks import deliver_outbox_message, relay_outbox
@@ -41,7 +42,12 @@ def build_worker(settings: Settings, *, manage_database: bool = True, **override
 
     options: dict[str, Any] = {
         "functions": [deliver_outbox_message],
-        "cron_jobs": [cron(relay_outbox, second={0, 15, 30, 45}, run_at_startup=True, unique=True)],
+        "cron_jobs": [
+            cron(relay_outbox, second={0, 15, 30, 45}, run_at_startup=True, unique=True),
+            # Every 5 minutes, off the relay's seconds; each run is safe next to another.
+            cron(expire_grace_periods_job, minute=set(range(0, 60, 5)), second=5, unique=True),
+            cron(send_grace_reminders_job, minute=set(range(2, 60, 5)), second=5, unique=True),
+        ],
         "redis_settings": redis_settings(settings),
         "on_startup": startup,
         "on_shutdown": shutdown,

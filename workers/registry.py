@@ -4,20 +4,22 @@ Each entry names an arq task (a coroutine taking the worker's `ctx`, as "module:
 imported only when the job runs so that the command line stays quick) and the command-line
 options it accepts, passed to it as keyword arguments. The command runs it once, now, in its
 own process, with the same ctx a worker gives it (settings, a queue client, the database).
-To add one, write the task in workers/tasks.py over a domain/ function and list it here:
+To add one, write the task in workers/ over a domain/ function and list it here:
 
     ManualJob(
-        name="expire-grace-periods",
-        help="end the trade-in grace periods that are over",
-        task="workers.tasks:expire_grace_periods",  # async def ...(ctx, as_of=None)
-        options=(Option("--as-of", "as of this day (default: now)", dt.date.fromisoformat,
-                        "DATE"),),
-        describe=lambda n: f"{n} grace period(s) expired",
+        name="send-grace-reminders",
+        help="email the admins before a trade-in's grace period ends",
+        task="workers.grace_jobs:send_grace_reminders_job",  # async def ...(ctx, as_of=None)
+        options=(AS_OF,),
     )
+
+A task may report progress: the command puts `progress(done, total)` in the ctx when its
+output is a terminal (workers/grace_jobs.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,6 +54,24 @@ class ManualJob:
         return found
 
 
+def _as_of(text: str) -> dt.date | dt.datetime:
+    """`--as-of`: a date (2026-12-03, meaning its start, 00:00 UTC) or a date and time
+    (2026-12-03T09:30:00+00:00; UTC when no offset is given)."""
+    if "T" in text or " " in text:
+        return dt.datetime.fromisoformat(text)
+    return dt.date.fromisoformat(text)
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
+
+
+AS_OF = Option("--as-of", "act as of this day or moment (default: now)", _as_of, "DATE")
+
+
 def _enqueued(count: int) -> str:
     return f"{count} outbox message{'' if count == 1 else 's'} handed to the queue"
 
@@ -67,6 +87,24 @@ JOBS: dict[str, ManualJob] = {
             ),
             task="workers.tasks:relay_outbox",
             describe=_enqueued,
+        ),
+        ManualJob(
+            name="expire-grace-periods",
+            help=(
+                "end the trade-in grace periods that are over: remove the old seats, replace "
+                "the old subscription, complete the trade-in, email the admins"
+            ),
+            task="workers.grace_jobs:expire_grace_periods_job",
+            options=(
+                AS_OF,
+                Option("--batch-size", "trade-ins per transaction (default 1000)", _positive, "N"),
+            ),
+        ),
+        ManualJob(
+            name="send-grace-reminders",
+            help="email the admins 7 days and 1 day before a trade-in's grace period ends",
+            task="workers.grace_jobs:send_grace_reminders_job",
+            options=(AS_OF,),
         ),
     )
 }

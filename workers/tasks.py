@@ -22,6 +22,8 @@ from workers.enqueue import relay_due_messages
 logger = logging.getLogger("seatwise.worker")
 
 RELAY_BATCH = 500
+# Seconds one relay run keeps handing full batches over (well under the 15 s between runs).
+RELAY_BUDGET = 10.0
 # Below the worker's job_timeout (60 s): a delivery that hangs is counted as a failed
 # attempt on its row, instead of an arq timeout that would leave the row to the lost-job
 # relay without counting it.
@@ -31,7 +33,9 @@ DELIVERY_TIMEOUT = 45
 async def relay_outbox(ctx: dict[str, Any]) -> int:
     """Hand due outbox rows to the queue (cron; also catches rows written while Redis was
     down, and retries whose backoff has passed). Returns how many were handed over."""
-    return await relay_due_messages(ctx["redis"], now=dt.datetime.now(dt.UTC), limit=RELAY_BATCH)
+    return await relay_due_messages(
+        ctx["redis"], now=dt.datetime.now(dt.UTC), limit=RELAY_BATCH, budget=RELAY_BUDGET
+    )
 
 
 async def deliver_outbox_message(ctx: dict[str, Any], message_id: str, attempt: int) -> str:

@@ -9,8 +9,14 @@ import strawberry
 
 from schema.context import Info
 from schema.ids import to_global_id
-from schema.inputs import ContractFilter, SubscriptionFilter, TradeInFilter, UserFilter
-from schema.lists import contracts, subscriptions, tradeins, users
+from schema.inputs import (
+    ContractFilter,
+    EmailDeliveryFilter,
+    SubscriptionFilter,
+    TradeInFilter,
+    UserFilter,
+)
+from schema.lists import contracts, deliveries, subscriptions, tradeins, users
 from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader
 from schema.loaders.registry import makes_nodes
 from schema.node import Node
@@ -18,6 +24,7 @@ from schema.pagination import After, Before, Connection, First, Last
 from schema.resolution import many
 from schema.types.catalog import PlanFeature
 from schema.types.contract import Contract
+from schema.types.email_delivery import EmailDelivery
 from schema.types.subscription import ProductSubscription
 from schema.types.tradein import TradeIn
 from schema.types.user import User
@@ -90,6 +97,23 @@ class Account(Node):
         ] = None,
     ) -> Connection[TradeIn]:
         return await tradeins.of_account(info, self.key, filter, first, after, last, before)
+
+    @strawberry.field(
+        description="The emails the account's changes caused and how their delivery went, "
+        "newest first. For the account's admins only: empty for anyone else."
+    )
+    async def email_deliveries(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            EmailDeliveryFilter | None, strawberry.argument(description="Narrow the list.")
+        ] = None,
+    ) -> Connection[EmailDelivery]:
+        return await deliveries.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(
         description="Features the account has now: those of the plans of its active "

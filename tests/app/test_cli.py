@@ -71,6 +71,8 @@ async def run_cli_on(database_url: str, *args: str) -> subprocess.CompletedProce
         ["token", "create"],
         ["schema", "export"],
         ["users", "import"],
+        ["outbox", "retry"],
+        ["mail", "list"],
         ["smtp-sink"],
     ],
 )

@@ -143,6 +143,7 @@ async def test_every_example_runs_on_the_demo_data_in_order(
     trade_in_id = await _request_from_the_partner(tabs, flow)
     await _partner_fulfills(tabs, trade_in_id)
     await _plan_change(tabs, flow)
+    await _emails(tabs)
     await _seats_and_members(tabs, upgrade_id)
     # Then every tab ran, in the order the tabs (and the README) show them
     assert list(dict.fromkeys(tabs.ran)) == [e.title for e in EXAMPLES]
@@ -423,6 +424,28 @@ async def _plan_change(tabs: Walkthrough, flow: Flow) -> None:
         "SUPPORT_LIVE_24_7",
         "USAGE_REPORTING",
     ]
+
+
+async def _emails(tabs: Walkthrough) -> None:
+    account = to_global_id("Account", (await Account.get(name="Acme Engineering")).id)
+    # When the admin lists the emails of the account after the flow
+    emails = await tabs.run("Emails of my account", tabs.admin, **{"<account id>": account})
+    # Then every email the flow caused is there, still PENDING (no worker runs here): the
+    # confirmations of both trade-ins and of the plan change to both admins, and the
+    # request to Northwind
+    deliveries = emails["account"]["emailDeliveries"]
+    assert (deliveries["totalCount"], deliveries["pageInfo"]["hasNextPage"]) == (7, False)
+    admins = ["alice.martin@acme.example", "bruno.leclerc@acme.example"]
+    assert sorted(
+        (e["node"]["template"], e["node"]["recipient"], e["node"]["status"])
+        for e in deliveries["edges"]
+    ) == sorted(
+        [("trade_in_started", admin, "PENDING") for admin in admins * 2]
+        + [("plan_change_completed", admin, "PENDING") for admin in admins]
+        + [("trade_in_requested", "orders@northwind.example", "PENDING")]
+    )
+    # newest first: the plan change came last
+    assert {e["node"]["template"] for e in deliveries["edges"][:2]} == {"plan_change_completed"}
 
 
 async def _seats_and_members(tabs: Walkthrough, upgrade_id: str) -> None:

@@ -18,6 +18,7 @@ NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
 async def email(key: str = "k", *, at: dt.datetime = NOW) -> OutboxMessage:
     return await outbox.record_email(
+        account_id=None,
         template="ready_to_download",
         recipient="chloe.dubois@acme.example",
         context={"user_name": "Chloé", "account_name": "Acme", "products": ["Revit"]},
@@ -37,6 +38,7 @@ async def test_record_email_stores_a_json_payload_with_the_locale(db: str) -> No
     trade_in = uuid.UUID("6f1c1f3e-2b1a-4c38-9d7e-0a3f1b2c4d5e")
     async with in_transaction():
         row = await outbox.record_email(
+            account_id=None,
             template="trade_in_started",
             recipient="alice.martin@acme.example",
             context={

@@ -196,6 +196,8 @@ async def test_each_row_is_imported_or_refused_with_its_reason(
         ("user_invited", "hugo.bernard@acme.example", "fr", None, "Alice"),
         ("user_invited", "mia@globex.example", "fr", None, "Alice"),
     ]
+    # And they are the account's emails (its emailDeliveries list them)
+    assert set(await OutboxMessage.all().values_list("account_id", flat=True)) == {world.acme.id}
     # And each change has its audit event, by Alice, in this request
     events = (
         await AuditEvent.all()

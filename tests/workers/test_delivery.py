@@ -46,6 +46,7 @@ async def write_email(
     """What a domain command does: the email row, in the transaction of its cause."""
     async with in_transaction():
         return await outbox.record_email(
+            account_id=None,
             template=template,
             recipient=recipient,
             context=CONTEXT,
@@ -398,3 +399,23 @@ async def test_an_smtp_server_that_never_answers_counts_as_a_failed_attempt(
     waiting = await OutboxMessage.get(id=row.id)
     assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
     assert waiting.last_error == "no answer within 0.3 s"
+
+
+async def test_the_relay_hands_over_full_batches_until_its_budget_is_spent(
+    settings: Settings, queue: ArqRedis
+) -> None:
+    # Given 7 due rows (what a grace expiry leaves: many emails at once), and a clock that
+    # moves one second per batch
+    rows = [await write_email(recipient=f"user{i}@acme.example") for i in range(7)]
+    ticks = iter(range(100))
+    # When the relay runs with batches of 2 and a budget of 2.5 seconds
+    handed = await relay_due_messages(
+        queue, now=utcnow(), limit=2, budget=2.5, clock=lambda: float(next(ticks))
+    )
+    # Then it hands over full batches until the budget is spent (3 batches), not one only
+    assert handed == 6
+    assert await queue.zcard("arq:queue") == 6
+    # And the next run, with budget to spare, hands over the rest and stops at a short batch
+    assert await relay_due_messages(queue, now=utcnow(), limit=2, budget=60.0) == 1
+    statuses = {m.status for m in await OutboxMessage.filter(id__in=[r.id for r in rows])}
+    assert statuses == {OutboxStatus.ENQUEUED}

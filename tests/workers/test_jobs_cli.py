@@ -74,6 +74,7 @@ def test_an_unknown_job_is_a_usage_error() -> None:
 async def _pending_email(key: str) -> OutboxMessage:
     async with in_transaction():
         return await outbox.record_email(
+            account_id=None,
             template="ready_to_download",
             recipient="chloe.dubois@acme.example",
             context={"user_name": "Chloé", "account_name": "Acme", "products": ["Revit"]},

@@ -78,6 +78,7 @@ async def _poll(condition: Callable[[], Awaitable[bool]], timeout: float, what: 
 async def _write_email(key: str) -> OutboxMessage:
     async with in_transaction():
         return await outbox.record_email(
+            account_id=None,
             template="ready_to_download",
             recipient="david.nguyen@acme.example",
             context={"user_name": "David Nguyen", "account_name": "Acme", "products": ["Revit"]},

@@ -33,6 +33,7 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     # Given a pending email row and nothing else running
     async with in_transaction():
         row = await outbox.record_email(
+            account_id=None,
             template="ready_to_download",
             recipient="david.nguyen@acme.example",
             context={"user_name": "David Nguyen", "account_name": "Acme", "products": ["Revit"]},
@@ -95,6 +96,7 @@ async def test_the_worker_process_stops_cleanly_in_the_middle_of_a_delivery(
         smtp_url = f"smtp://127.0.0.1:{silent_smtp.getsockname()[1]}"
         async with in_transaction():
             await outbox.record_email(
+                account_id=None,
                 template="ready_to_download",
                 recipient="david.nguyen@acme.example",
                 context={
