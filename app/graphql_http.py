@@ -58,6 +58,7 @@ from app.wiring import grace_policy
 from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
 from models import OutboxMessage
+from schema.compiled.schema import CompilingSchema
 from schema.context import build_context
 from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from workers.enqueue import enqueue_after_commit, queue_client
@@ -107,6 +108,10 @@ class GraphQLEndpoint:
         # token expiry and the request's context all use that one instant (and tests
         # move it instead of waiting for a minute to pass).
         self.clock = clock
+        # Compiled execution of queries (schema/compiled), unless the settings turn it off.
+        self._execution_options: dict[str, Any] = (
+            {"compiled": settings.compiled_execution} if isinstance(schema, CompilingSchema) else {}
+        )
 
     async def hand_over(self, messages: Sequence[OutboxMessage]) -> object:
         """Outbox rows of a committed mutation, to the queue now rather than at the next
@@ -209,6 +214,7 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=params.get("operationName"),
                 allowed_operation_types=allowed,
+                **self._execution_options,
             )
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.MUTATION:

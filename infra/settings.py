@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         description="Automatic persisted queries kept in Redis for every API process "
         "(oldest out first); 0 keeps them per process only.",
     )
+    compiled_execution: bool = Field(
+        default=True,
+        description="Answer query operations with their compiled plan (schema/compiled), "
+        "graphql-core answering anything unusual; off (false/0/off) runs every operation "
+        "through graphql-core.",
+    )
 
     grace_days: int = Field(default=30, ge=1, le=365)
     grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)

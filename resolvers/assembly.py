@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.roots import Mutation, Query
-from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS, SeatwiseSchema
+from schema.compiled.schema import CompilingSchema
+from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS
 from schema.types.account import Account
 from schema.types.assignment import SeatAssignment
 from schema.types.catalog import Plan, Product
@@ -38,10 +38,11 @@ NODE_TYPES = [
 
 def build_schema(
     query: type = Query, mutation: type | None = None, types: Sequence[type] = ()
-) -> strawberry.Schema:
-    """The schema with the request limits and error handling of schema/limits. The roots are
-    parameters so that tests can serve small schemas through the same wiring."""
-    return SeatwiseSchema(
+) -> CompilingSchema:
+    """The schema with the request limits and error handling of schema/limits, and compiled
+    execution of queries (schema/compiled). The roots are parameters so that tests can serve
+    small schemas through the same wiring."""
+    return CompilingSchema(
         query=query,
         mutation=mutation,
         types=types,
