@@ -61,14 +61,22 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        """Ready while the database answers: no request can be served without it. Redis
+        and the workers are reported, and make the status "degraded", but never unready:
+        without them requests are still served and mutations still commit (their emails
+        wait in the outbox for the relay), whereas a failing readiness probe would take
+        every API process out of its load balancer for a worker's fault. Monitoring
+        alerts on "degraded"; a worker's own probe is `python -m workers --check`."""
         redis: Redis = request.app.state.redis
         database, redis_up, worker = await asyncio.gather(
             _check(_database_ready()), _check(redis.ping()), _check(_worker_alive(redis))
         )
         checks = {"database": database, "redis": redis_up, "worker": worker}
-        ready = all(checks.values())
-        body = {"status": "ready" if ready else "unavailable", "checks": checks}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        healthy = redis_up and worker
+        status = ("ready" if healthy else "degraded") if database else "unavailable"
+        return JSONResponse(
+            {"status": status, "checks": checks}, status_code=200 if database else 503
+        )
 
     async def graphiql_redirect(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")

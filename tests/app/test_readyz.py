@@ -1,6 +1,6 @@
-"""/readyz and the workers: the API is ready only while some worker reports its health in
-Redis, so a dead or silent worker shows on the probe; and the probe answers within about a
-second even when Redis hangs."""
+"""/readyz: ready (200) while the database answers, unavailable (503) without it; a dead or
+silent worker, or Redis down, shows as "degraded" (still 200: the API serves, and emails
+wait in the outbox); and the probe answers within about a second even when Redis hangs."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from app.asgi import create_app
 from infra.net import free_port
 from infra.settings import Settings
 from tests.conftest import make_settings
-from tests.support.services import start_api_server
+from tests.support.postgres import PostgresCluster
+from tests.support.services import RedisServer, start_api_server
 from workers.enqueue import open_queue
 from workers.health import LIVE_WORKERS, read_live_workers
 from workers.main import build_worker
@@ -78,16 +79,16 @@ async def test_readyz_is_ready_while_a_worker_reports(
     }
 
 
-async def test_readyz_is_unavailable_without_a_worker(
+async def test_readyz_is_degraded_but_ready_without_a_worker(
     empty_api: httpx.AsyncClient, clean_queue: None
 ) -> None:
     # Given no worker running
     # When the probe asks
     response = await empty_api.get("/readyz")
-    # Then it says the worker is missing
-    assert response.status_code == 503
+    # Then the API stays in service (200) and says the worker is missing
+    assert response.status_code == 200
     assert response.json() == {
-        "status": "unavailable",
+        "status": "degraded",
         "checks": {"database": True, "redis": True, "worker": False},
     }
 
@@ -107,7 +108,7 @@ async def test_readyz_notices_a_worker_that_went_silent(
     running = asyncio.create_task(worker.async_run())
     try:
         deadline = time.monotonic() + 5
-        while (await empty_api.get("/readyz")).status_code != 200:
+        while (await empty_api.get("/readyz")).json()["status"] != "ready":
             assert time.monotonic() < deadline, "never ready"
             await asyncio.sleep(0.02)
         # When the worker stops without a word (as when it is killed: no shutdown)
@@ -116,14 +117,14 @@ async def test_readyz_notices_a_worker_that_went_silent(
             await running
         silent_at = time.monotonic()
         # Then the probe reports it once its last record expired (interval + 1 s)
-        while (response := await empty_api.get("/readyz")).status_code == 200:
+        while (response := await empty_api.get("/readyz")).json()["status"] == "ready":
             assert time.monotonic() - silent_at < 5, "the silent worker still counts"
             await asyncio.sleep(0.05)
     finally:
         await worker.pool.aclose()
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json() == {
-        "status": "unavailable",
+        "status": "degraded",
         "checks": {"database": True, "redis": True, "worker": False},
     }
 
@@ -149,9 +150,42 @@ async def test_readyz_answers_quickly_when_redis_hangs(db: str, silent_redis: st
             response = await client.get("/readyz")
     finally:
         await server.stop()
-    # Then it answers, naming what is missing, instead of hanging with Redis
-    assert response.status_code == 503
+    # Then it answers, naming what is missing, instead of hanging with Redis (and the API
+    # stays in service: requests are served, emails wait in the outbox)
+    assert response.status_code == 200
     assert response.json() == {
-        "status": "unavailable",
+        "status": "degraded",
         "checks": {"database": True, "redis": False, "worker": False},
     }
+
+
+async def test_readyz_is_unavailable_when_the_database_is_gone(
+    pg_cluster: PostgresCluster, pg_empty_db: str, redis_server: RedisServer
+) -> None:
+    # Given the API on a PostgreSQL database, ready
+    settings = make_settings(pg_empty_db, redis_url=redis_server.url)
+    server = await start_api_server(create_app(settings, manage_database=False))
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=8) as client:
+            assert (await client.get("/readyz")).json()["checks"]["database"] is True
+            # When its database disappears (dropped, its connections cut)
+            name = pg_empty_db.rsplit("/", 1)[1]
+            dropped = pg_cluster.run(
+                str(pg_cluster.bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg_cluster.port),
+                "-U",
+                "postgres",
+                "-c",
+                f'DROP DATABASE "{name}" WITH (FORCE)',
+            )
+            assert dropped.returncode == 0, dropped.stderr
+            # Then the probe says the API cannot serve
+            response = await client.get("/readyz")
+    finally:
+        await server.stop()
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["database"] is False
