@@ -116,13 +116,17 @@ async def run_job(
 ) -> str:
     """Run one job of workers.registry now, in this process, with the ctx a worker gives
     it (and `progress`, for a job that reports it); returns the line to print. Raises when
-    Redis does not answer."""
+    Redis does not answer, for a job that talks to the queue; the others run without it
+    (the emails they write wait for the worker's relay)."""
     job = JOBS[name]
     task = job.coroutine()
     ctx: dict[str, Any] = {"settings": settings}
     if progress is not None:
         ctx["progress"] = progress
     async with database(settings):
+        if not job.needs_queue:
+            result = await task(ctx, **options)
+            return f"{job.name}: {job.describe(result)}"
         queue = await open_queue(settings)
         try:
             result = await task({**ctx, "redis": queue}, **options)

@@ -47,6 +47,10 @@ class ManualJob:
     task: str
     options: tuple[Option, ...] = ()
     describe: Callable[[Any], str] = field(default=str)
+    # Whether the task talks to the queue (ctx["redis"]). A job that only writes outbox
+    # rows leaves them to the worker's relay, so it runs by hand while Redis is away, or
+    # where the command cannot reach it (`make run` embeds Redis on a port of its own).
+    needs_queue: bool = True
 
     def coroutine(self) -> Callable[..., Awaitable[Any]]:
         module, _, function = self.task.partition(":")
@@ -95,6 +99,7 @@ JOBS: dict[str, ManualJob] = {
                 "the old subscription, complete the trade-in, email the admins"
             ),
             task="workers.grace_jobs:expire_grace_periods_job",
+            needs_queue=False,
             options=(
                 AS_OF,
                 Option("--batch-size", "trade-ins per transaction (default 1000)", _positive, "N"),
@@ -104,6 +109,7 @@ JOBS: dict[str, ManualJob] = {
             name="send-grace-reminders",
             help="email the admins 7 days and 1 day before a trade-in's grace period ends",
             task="workers.grace_jobs:send_grace_reminders_job",
+            needs_queue=False,
             options=(AS_OF,),
         ),
     )

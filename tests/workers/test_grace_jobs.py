@@ -22,7 +22,7 @@ from arq.connections import ArqRedis
 
 from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, TradeIn
-from models.enums import TradeInStatus
+from models.enums import OutboxStatus, TradeInStatus
 from tests.support.grace import ENDS, in_grace
 from tests.support.services import RedisServer
 from tests.workers.conftest import run_worker
@@ -338,3 +338,22 @@ async def test_a_run_in_a_worker_stops_starting_batches_after_its_budget(
     # When a person runs it by hand (no job id), it goes to the end
     summary = await grace_jobs.expire_grace_periods_job({}, as_of=AS_DAY)
     assert summary == "1 trade-in completed, 3 seats removed, 2 emails queued"
+
+
+async def test_expiry_by_hand_runs_where_redis_cannot_be_reached(settings: Settings) -> None:
+    # Given a trade-in whose grace period ended, and a command line that cannot reach
+    # Redis (as beside `make run`, whose Redis listens on a port of its own)
+    await in_grace()
+    closed = "redis://127.0.0.1:1/0"
+    # When the expiry is run by hand there
+    result = run_cli(settings.database_url, closed, "expire-grace-periods", "--as-of", AS_OF)
+    # Then it does its work: the emails wait in the outbox for the worker's relay
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "expire-grace-periods: 1 trade-in completed, 3 seats removed, 2 emails queued\n"
+    )
+    assert await OutboxMessage.filter(status=OutboxStatus.PENDING).count() == 2
+    # while a job that talks to the queue still says Redis is missing
+    relay = run_cli(settings.database_url, closed, "relay-outbox")
+    assert relay.returncode == 1
+    assert relay.stderr.startswith("error: Redis does not answer at 127.0.0.1:1 (REDIS_URL)")
