@@ -87,6 +87,11 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     assert "Traceback" not in log
     assert "shutdown on SIGTERM" in log
     assert not await read_live_workers(settings)
+    # And the email has one log line, its own, not arq's two per job (cron jobs keep theirs)
+    lines = [line for line in log.splitlines() if str(row.id) in line]
+    assert len(lines) == 1, log
+    assert f"email {row.id} sent (ready_to_download to david.nguyen@acme.example)" in lines[0]
+    assert "cron:relay_outbox" in log
 
 
 @pytest.mark.slow
