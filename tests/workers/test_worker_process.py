@@ -87,11 +87,13 @@ async def test_the_worker_process_delivers_reports_health_and_stops_cleanly(
     assert "Traceback" not in log
     assert "shutdown on SIGTERM" in log
     assert not await read_live_workers(settings)
-    # And the email has one log line, its own, not arq's two per job (cron jobs keep theirs)
+    # And the email's log lines are arq's "started" and its own "sent", not arq's "done"
+    # as well (cron jobs keep theirs)
     lines = [line for line in log.splitlines() if str(row.id) in line]
-    assert len(lines) == 1, log
-    assert f"email {row.id} sent (ready_to_download to david.nguyen@acme.example)" in lines[0]
-    assert "cron:relay_outbox" in log
+    assert len(lines) == 2, log
+    assert f"→ outbox:{row.id}:0:deliver_outbox_message(" in lines[0]
+    assert f"email {row.id} sent (ready_to_download to david.nguyen@acme.example)" in lines[1]
+    assert "← cron:relay_outbox" in log
 
 
 @pytest.mark.slow
