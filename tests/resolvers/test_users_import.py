@@ -366,3 +366,35 @@ async def test_rows_past_a_chunk_see_the_rows_before_them(db: str) -> None:
     assert (report.created, report.seats_assigned, report.refused) == (600, 1, 1)
     assert report.rows[600].code is ErrorCode.SEAT_LIMIT_REACHED
     assert await SeatAssignment.filter(user__email="p0@acme.example").count() == 1
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [[f"P{n}" for n in range(21)], ["ACD%"], ["A" * 41]],
+    ids=["21 codes", "a wildcard", "41 characters"],
+)
+async def test_a_row_with_too_many_or_malformed_product_codes_is_refused(
+    api_at_now: httpx.AsyncClient, db: str, codes: list[str]
+) -> None:
+    # Given Acme
+    world = await World().build()
+    before = await row_counts()
+    # When Alice imports a person with 21 product codes, or a code that is no code
+    result = await _import(
+        api_at_now,
+        world.alice_token,
+        accountId=world.acme_id,
+        rows=[_row("Hugo", "Bernard", "hugo@acme.example", *codes)],
+    )
+    # Then the row is refused on its product codes, and nothing is written
+    assert result["rows"] == [
+        _refused(
+            0,
+            "hugo@acme.example",
+            "INVALID_INPUT",
+            "At most 20 product codes, each of 1 to 40 letters, digits, dots, hyphens or "
+            "underscores.",
+            "productCodes",
+        )
+    ]
+    assert await row_counts() == before
