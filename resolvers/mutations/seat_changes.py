@@ -6,20 +6,24 @@ kind of object, whatever the number of users)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain import idempotency
+from domain.access import ReadScope
 from domain.errors import DomainError
-from domain.seat_changes import SeatRefusals, SeatResult
+from domain.principals import Principal
+from domain.seat_changes import SUBSCRIPTION_FIELD, SeatRefusals, SeatResult
 from models import OutboxMessage
 from schema.context import Info
 from schema.ids import key_of
 from schema.loaders.assignments import AssignmentByIdLoader
 from schema.loaders.subscriptions import SubscriptionByIdLoader
 from schema.loaders.users import UserByIdLoader
+from schema.mutations.user_errors import known_key
 from schema.resolution import later, one
 from schema.types.assignment import SeatAssignment
 from schema.types.subscription import ProductSubscription
@@ -63,6 +67,58 @@ async def run(
     if emails and not replayed:
         await context.hand_over(emails)
     return outcome.response
+
+
+class SubscriptionChange(Protocol):
+    """`domain.seat_changes.assign` or `unassign`."""
+
+    def __call__(
+        self,
+        subscription_id: UUID,
+        user_keys: Sequence[UUID | None],
+        *,
+        principal: Principal,
+        scope: ReadScope,
+        now: dt.datetime,
+        request_id: str,
+    ) -> Awaitable[SeatResult]: ...
+
+
+async def change_subscription_seats(
+    info: Info,
+    change: SubscriptionChange,
+    *,
+    operation: str,
+    subscription_id: str,
+    user_ids: Sequence[str],
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """`seatAssign` and `seatUnassign`: the IDs to keys, then `change` run as `run` does.
+    A refusal is raised as the DomainError."""
+    context = info.context
+    key = known_key(
+        subscription_id, "ProductSubscription", "No such subscription.", SUBSCRIPTION_FIELD
+    )
+    keys = user_keys(user_ids)
+
+    async def command() -> tuple[SeatResult, dict[str, Any]]:
+        result = await change(
+            key,
+            keys,
+            principal=context.principal,
+            scope=context.scope,
+            now=context.now,
+            request_id=context.request_id,
+        )
+        return result, {}
+
+    return await run(
+        info,
+        operation=operation,
+        idempotency_key=idempotency_key,
+        request={"subscription_id": str(key), "user_ids": list(user_ids)},
+        command=command,
+    )
 
 
 @dataclass

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from domain import seat_changes
 from domain.errors import DomainError, ErrorCode
-from resolvers.mutations.seat_changes import load, refusals, run, user_keys
+from resolvers.mutations.seat_changes import change_subscription_seats, load, refusals
 from schema.context import Info
-from schema.mutations.user_errors import UserError, code, known_key, user_errors
+from schema.mutations.user_errors import UserError, code, user_errors
 from schema.types.assignment import SeatAssignment
 from schema.types.subscription import ProductSubscription
 from schema.types.user import User
@@ -65,33 +65,14 @@ class SeatUnassignPayload:
 
 
 async def seat_unassign(info: Info, input: SeatUnassignInput) -> SeatUnassignPayload:
-    context = info.context
     try:
-        subscription_id = known_key(
-            input.subscription_id,
-            "ProductSubscription",
-            "No such subscription.",
-            seat_changes.SUBSCRIPTION_FIELD,
-        )
-        keys = user_keys(input.user_ids)
-
-        async def command() -> tuple[seat_changes.SeatResult, dict[str, Any]]:
-            result = await seat_changes.unassign(
-                subscription_id,
-                keys,
-                principal=context.principal,
-                scope=context.scope,
-                now=context.now,
-                request_id=context.request_id,
-            )
-            return result, {}
-
-        response = await run(
+        response = await change_subscription_seats(
             info,
+            seat_changes.unassign,
             operation=OPERATION,
+            subscription_id=input.subscription_id,
+            user_ids=input.user_ids,
             idempotency_key=input.idempotency_key,
-            request={"subscription_id": str(subscription_id), "user_ids": list(input.user_ids)},
-            command=command,
         )
     except DomainError as error:
         return SeatUnassignPayload(
