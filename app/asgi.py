@@ -14,15 +14,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.cors import AllowedOriginsCORS
 from app.graphiql import STATIC_DIR, StaticAssets, favicon
 from app.graphql_http import GraphQLEndpoint
+from app.graphql_ws import GraphQLWebSocket
 from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
 from models import Account
 from resolvers.assembly import schema as default_schema
+from schema.live import AccountEventFeed
 from workers.health import live_workers
 
 # Each /readyz check gets this long: a probe must answer quickly even when a dependency
@@ -41,6 +43,10 @@ def create_app(
     that also touch the database directly); `clock` is the time of /graphql (tests)."""
     settings = settings or get_settings()
     endpoint = GraphQLEndpoint(schema or default_schema, settings, clock=clock)
+    feed = AccountEventFeed(interval=settings.account_events_poll_seconds, clock=clock)
+    websockets = GraphQLWebSocket(
+        schema or default_schema, settings, feed, hand_over=endpoint.hand_over, clock=clock
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,6 +58,7 @@ def create_app(
         try:
             yield
         finally:
+            await feed.close()
             await app.state.redis.aclose()
             await endpoint.close()
             if manage_database:
@@ -90,6 +97,8 @@ def create_app(
             methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"],
             middleware=[Middleware(AllowedOriginsCORS, origins=settings.cors_origins)],
         ),
+        # Subscriptions (graphql-transport-ws) on the same path, as clients expect.
+        WebSocketRoute("/graphql", websockets.handle),
         Route("/graphiql", graphiql_redirect, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -70,7 +70,7 @@ JSON = "application/json"
 # A client's request id is echoed in headers, messages and logs: printable ASCII only,
 # bounded, so that it cannot forge log lines or bloat responses.
 _REQUEST_ID = re.compile(r"[!-~]{1,128}")
-# The nesting of a JSON text is measured on its brackets outside strings (_json_depth_exceeds).
+# The nesting of a JSON text is measured on its brackets outside strings (json_depth_exceeds).
 _JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _JSON_STRING = re.compile(rb'"[^"]*"')
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
@@ -319,7 +319,7 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def _parse_json(text: str, what: str) -> Any:
-    if _json_depth_exceeds(text, MAX_JSON_DEPTH):
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
         raise ApiError(
             400, "BAD_REQUEST", f"the JSON in {what} is nested more than {MAX_JSON_DEPTH} levels"
         )
@@ -333,7 +333,7 @@ def _parse_json(text: str, what: str) -> Any:
         raise ApiError(400, "BAD_REQUEST", f"a number in {what} has too many digits") from None
 
 
-def _json_depth_exceeds(text: str, limit: int) -> bool:
+def json_depth_exceeds(text: str, limit: int) -> bool:
     """Whether the JSON `text` nests deeper than `limit`, found without decoding it, in
     linear time and without recursion: escapes go first (so a string holds no quote),
     then everything but brackets and quotes, then strings; the running sum of +1 for an
@@ -361,7 +361,7 @@ def _result_response(result: ExecutionResult, media_type: str, request_id: str) 
     errors = result.errors or []
     body: dict[str, Any] = {}
     if errors:
-        body["errors"] = [_format_error(error, request_id) for error in errors]
+        body["errors"] = [format_error(error, request_id) for error in errors]
     executed = _executed(result)
     if executed:
         body["data"] = result.data
@@ -414,7 +414,7 @@ def _executed(result: ExecutionResult) -> bool:
     return result.data is not None or not errors or any(error.path for error in errors)
 
 
-def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     code = error_code_of(error)
     if code is None:
         path = ".".join(str(p) for p in error.path or ())

@@ -132,6 +132,33 @@ class Settings(BaseSettings):
         "through graphql-core.",
     )
 
+    ws_subscriptions_per_connection: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Subscriptions one WebSocket connection may run at once.",
+    )
+    ws_init_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a WebSocket client has to send `connection_init` (then 4408).",
+    )
+    ws_recheck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often a WebSocket connection's credential is checked again: a "
+        "revoked or expired token, or a changed role, closes it (4403) within this time.",
+    )
+    account_events_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often an API process reads the committed events of the accounts "
+        "its WebSocket clients follow (the latency of `accountEvents`).",
+    )
+
     grace_days: int = Field(default=30, ge=1, le=365)
     grace_anchor: GraceAnchor = Field(default=GraceAnchor.ORDER)
 

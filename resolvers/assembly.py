@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.roots import Mutation, Query
+from resolvers.subscriptions import Subscription
 from schema.compiled.schema import CompilingSchema
 from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS
 from schema.types.account import Account
@@ -37,7 +38,10 @@ NODE_TYPES = [
 
 
 def build_schema(
-    query: type = Query, mutation: type | None = None, types: Sequence[type] = ()
+    query: type = Query,
+    mutation: type | None = None,
+    types: Sequence[type] = (),
+    subscription: type | None = None,
 ) -> CompilingSchema:
     """The schema with the request limits and error handling of schema/limits, and compiled
     execution of queries (schema/compiled). The roots are parameters so that tests can serve
@@ -45,13 +49,14 @@ def build_schema(
     return CompilingSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=types,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=SCHEMA_EXTENSIONS,
     )
 
 
-schema = build_schema(mutation=Mutation, types=NODE_TYPES)
+schema = build_schema(mutation=Mutation, types=NODE_TYPES, subscription=Subscription)
 
 
 def schema_sdl() -> str:

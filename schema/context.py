@@ -15,6 +15,7 @@ from domain.access import ReadScope, read_scope
 from domain.principals import Principal
 from domain.upgrades import GracePolicy
 from models import OutboxMessage
+from schema.live import AccountEventFeed
 from schema.loaders.registry import Loaders
 
 if TYPE_CHECKING:
@@ -36,6 +37,14 @@ class Context:
     # Hands outbox rows to the queue once their transaction committed (best effort: the
     # worker's relay picks up whatever it could not hand over). Built by the app.
     hand_over: HandOver = field(repr=False)
+    # The process's live account events, for subscriptions (none over plain HTTP).
+    events: AccountEventFeed | None = field(default=None, repr=False)
+
+    def refresh(self, now: dt.datetime) -> None:
+        """A new instant and empty loaders: a subscription answers each event as a request
+        of its own would, never from what the loaders read for an earlier one."""
+        self.now = now
+        self.loaders = Loaders(self.scope)
 
 
 async def _keep_for_the_relay(messages: Sequence[OutboxMessage]) -> object:
@@ -50,6 +59,7 @@ async def build_context(
     now: dt.datetime,
     grace: GracePolicy,
     hand_over: HandOver | None = None,
+    events: AccountEventFeed | None = None,
 ) -> Context:
     scope = await read_scope(principal)
     return Context(
@@ -60,6 +70,7 @@ async def build_context(
         grace=grace,
         loaders=Loaders(scope),
         hand_over=hand_over or _keep_for_the_relay,
+        events=events,
     )
 
 

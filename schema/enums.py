@@ -136,3 +136,29 @@ class PlanChangeStatus(enum.Enum):
     COMPLETED = enum_value("COMPLETED", description="Done: the subscriptions are on the new plan.")
     DECLINED = enum_value("DECLINED", description="The partner declined the request.")
     CANCELLED = enum_value("CANCELLED", description="An admin withdrew the request.")
+
+
+@strawberry.enum(name="AccountEventKind", description="What kind of thing happened in an account.")
+class AccountEventKind(enum.Enum):
+    SEATS_CHANGED = enum_value(
+        "SEATS_CHANGED", description="Seats were assigned, unassigned or transferred."
+    )
+    MEMBERS_CHANGED = enum_value(
+        "MEMBERS_CHANGED", description="A member was invited, imported, removed or re-roled."
+    )
+    TRADE_IN_CHANGED = enum_value(
+        "TRADE_IN_CHANGED",
+        description="An upgrade was ordered, or its request fulfilled, declined or cancelled.",
+    )
+    GRACE_EXPIRED = enum_value(
+        "GRACE_EXPIRED",
+        description="A trade-in's grace period ended: the old subscription's access is gone.",
+    )
+    PLAN_CHANGED = enum_value(
+        "PLAN_CHANGED", description="A contract's plan changed, or a plan change was answered."
+    )
+    EMAIL_SENT = enum_value("EMAIL_SENT", description="An email was accepted by the mail server.")
+    EMAIL_FAILED = enum_value(
+        "EMAIL_FAILED", description="An email failed for good; operators can retry it."
+    )
+    OTHER = enum_value("OTHER", description="Another change; `action` names it.")
