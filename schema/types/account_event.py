@@ -57,7 +57,7 @@ class AccountEvent:
     def from_fact(cls, fact: AccountEventFact) -> AccountEvent:
         return cls(
             id=strawberry.ID(
-                base64.urlsafe_b64encode(f"AccountEvent:{fact.key}".encode()).decode()
+                base64.urlsafe_b64encode(f"AccountEvent:{fact.key}".encode()).decode().rstrip("=")
             ),
             kind=to_graphql(AccountEventKind, fact.kind),
             action=fact.action,

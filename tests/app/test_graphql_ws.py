@@ -4,6 +4,7 @@ client against the app served by uvicorn."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import time
@@ -17,7 +18,7 @@ from websockets.exceptions import InvalidStatus
 from app.asgi import create_app
 from app.ratelimit import WINDOW_SECONDS
 from infra.settings import Settings
-from models import ApiToken, Membership, OutboxMessage
+from models import ApiToken, AuditEvent, Membership, OutboxMessage
 from models.enums import OutboxStatus, PartnerKind, Role
 from schema.ids import to_global_id
 from tests.support import factories
@@ -28,7 +29,7 @@ from tests.support.websocket import Closed, GraphQLSocket, graphql_socket
 EVENTS = """
 subscription($accountId: ID!) {
   accountEvents(accountId: $accountId) {
-    kind action subjectId
+    id kind action subjectId
     subscription { id seatsAssigned }
     user { id }
     emailDelivery { template recipient status }
@@ -109,6 +110,10 @@ async def following(socket: GraphQLSocket, token: str, account_id: str, op: str 
     await socket.subscribe(op, EVENTS, accountId=account_id)
 
 
+def event_id(key: str) -> str:
+    return base64.urlsafe_b64encode(f"AccountEvent:{key}".encode()).decode().rstrip("=")
+
+
 def user_id(membership: Membership) -> str:
     return to_global_id("User", membership.id)
 
@@ -127,12 +132,14 @@ async def test_an_admin_is_told_of_a_seat_change_once_with_its_subscription(
         assert await assign(url, world.alice_token, world.acad_id, user_id(world.chloe_m)) == []
         # Then one event tells it, with the subscription as it is now
         event = await socket.receive()
+        audit = await AuditEvent.get(action="seat.assigned")
         assert event == {
             "id": "1",
             "type": "next",
             "payload": {
                 "data": {
                     "accountEvents": {
+                        "id": event_id(f"audit:{audit.id}"),
                         "kind": "SEATS_CHANGED",
                         "action": "seat.assigned",
                         "subjectId": world.acad_id,
@@ -201,6 +208,7 @@ async def test_the_outcome_of_an_email_is_told(serve: Serve, world: World) -> No
         event = await socket.receive()
         assert isinstance(event, dict)
         assert event["payload"]["data"]["accountEvents"] == {
+            "id": event_id(f"email:{row.id}:SENT"),
             "kind": "EMAIL_SENT",
             "action": "email.sent",
             "subjectId": to_global_id("EmailDelivery", row.id),
@@ -447,6 +455,21 @@ async def test_an_id_that_is_running_may_not_be_subscribed_again(
         await following(socket, world.alice_token, world.acme_id)
         await socket.subscribe("1", EVENTS, accountId=world.acme_id)
         assert await socket.receive() == Closed(4409, "Subscriber for 1 already exists")
+
+
+async def test_a_close_reason_is_cut_to_what_a_close_frame_holds(
+    serve: Serve, world: World
+) -> None:
+    # Given an operation running under an id of 128 characters
+    url = await serve()
+    long_id = "x" * 128
+    async with graphql_socket(url) as socket:
+        await following(socket, world.alice_token, world.acme_id, op=long_id)
+        # When it is subscribed again
+        await socket.subscribe(long_id, EVENTS, accountId=world.acme_id)
+        # Then the reason, which would be 150 bytes, is cut to the 123 a close frame holds
+        closed = await socket.receive()
+    assert closed == Closed(4409, f"Subscriber for {long_id} already exists"[:123])
 
 
 async def test_a_client_that_never_initialises_is_closed(serve: Serve) -> None:
