@@ -1,11 +1,17 @@
-"""The audit trail: one row per change, written in the change's transaction."""
+"""The audit trail: one row per change, written in the change's transaction; read by the
+admins of accounts whose plans have the AUDIT_LOG feature (`Account.auditEvents`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from models import AuditEvent
+from tortoise.expressions import Q
+
+from domain import directory
+from models import AuditEvent, Partner, User
 
 
 async def record(
@@ -25,3 +31,75 @@ async def record(
         subject_id=str(subject_id),
         data=data,
     )
+
+
+# Reading the trail ----------------------------------------------------------------------
+
+# The plan feature that opens an account's audit trail to its admins (Premium today: the
+# plans say which, never the code).
+AUDIT_LOG = "AUDIT_LOG"
+# At most this many actions in one filter (each is one value of an IN list).
+MAX_FILTER_ACTIONS = 20
+
+
+def audit_log_available(feature_codes: Collection[str]) -> bool:
+    return AUDIT_LOG in feature_codes
+
+
+async def account_has_audit_log(account_id: UUID) -> bool:
+    features = await directory.account_features(account_id)
+    return audit_log_available({row["code"] for row in features})
+
+
+def account_trail(
+    account_id: UUID,
+    *,
+    actions: Collection[str] | None = None,
+    subject: tuple[str, UUID] | None = None,
+) -> Q:
+    """The audit rows of an account, of these actions only and about this subject (a
+    GraphQL type name and its key) when given."""
+    condition = Q(account_id=account_id)
+    if actions is not None:
+        condition &= Q(action__in=list(actions))
+    if subject is not None:
+        condition &= Q(subject_type=subject[0], subject_id=str(subject[1]))
+    return condition
+
+
+@dataclass(frozen=True)
+class ActorKey:
+    """Who an audit row names as its actor: `user:<id>`, `partner:<id>`, or a job of the
+    system (`system:grace-expiry`) or of the command line (`cli:users-import`)."""
+
+    kind: str
+    key: UUID | None
+
+    @classmethod
+    def parse(cls, actor: str) -> ActorKey:
+        kind, _, rest = actor.partition(":")
+        try:
+            key = UUID(rest) if kind in ("user", "partner") else None
+        except ValueError:
+            key = None
+        return cls(kind=kind, key=key)
+
+
+async def actor_names(actors: Collection[str]) -> dict[str, str]:
+    """The display name of each actor that is a person or a partner (two reads at most);
+    jobs and unknown actors have none."""
+    parsed = {actor: ActorKey.parse(actor) for actor in actors}
+    users = [p.key for p in parsed.values() if p.kind == "user" and p.key is not None]
+    partners = [p.key for p in parsed.values() if p.kind == "partner" and p.key is not None]
+    names: dict[tuple[str, UUID], str] = {}
+    if users:
+        for row in await User.filter(id__in=users).values("id", "name"):
+            names["user", row["id"]] = row["name"]
+    if partners:
+        for row in await Partner.filter(id__in=partners).values("id", "name"):
+            names["partner", row["id"]] = row["name"]
+    found: dict[str, str] = {}
+    for actor, key in parsed.items():
+        if key.key is not None and (key.kind, key.key) in names:
+            found[actor] = names[key.kind, key.key]
+    return found

@@ -12,6 +12,7 @@ from schema.compiled.schema import CompilingSchema
 from schema.limits.seatwise_schema import SCHEMA_EXTENSIONS
 from schema.types.account import Account
 from schema.types.assignment import SeatAssignment
+from schema.types.audit_event import AuditEvent
 from schema.types.catalog import Plan, Product
 from schema.types.contract import Contract
 from schema.types.email_delivery import EmailDelivery
@@ -34,6 +35,7 @@ NODE_TYPES = [
     TradeIn,
     PlanChange,
     EmailDelivery,
+    AuditEvent,
 ]
 
 

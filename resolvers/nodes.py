@@ -13,6 +13,7 @@ from schema.errors import TopLevelError
 from schema.ids import from_global_id
 from schema.loaders.accounts import AccountByIdLoader, PartnerByIdLoader
 from schema.loaders.assignments import AssignmentByIdLoader
+from schema.loaders.audit import AuditEventByIdLoader
 from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
 from schema.loaders.contracts import ContractByIdLoader
 from schema.loaders.deliveries import EmailDeliveryByIdLoader
@@ -37,6 +38,7 @@ LOADER_OF: dict[str, type[RowLoader[Any, Any]]] = {
     "TradeIn": TradeInByIdLoader,
     "PlanChange": PlanChangeByIdLoader,
     "EmailDelivery": EmailDeliveryByIdLoader,
+    "AuditEvent": AuditEventByIdLoader,
 }
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.audit import MAX_FILTER_ACTIONS
 from schema.enums import Channel, EmailDeliveryStatus, SubscriptionStatus, TradeInStatus
-from schema.text_input import checked_optional_text
+from schema.errors import TopLevelError
+from schema.text_input import checked_optional_text, checked_text
 
 
 @strawberry.input(name="ContractFilter", description="Narrows `Account.contracts`.")
@@ -81,3 +83,28 @@ class EmailDeliveryFilter:
     status: EmailDeliveryStatus | None = strawberry.field(
         default=None, description="Only emails in this status."
     )
+
+
+@strawberry.input(name="AuditEventFilter", description="Narrows `Account.auditEvents`.")
+class AuditEventFilter:
+    actions: list[str] | None = strawberry.field(
+        default=None,
+        description="Only events of these actions (e.g. `seat.assigned`, "
+        f"`trade_in.grace_expired`); at most {MAX_FILTER_ACTIONS}.",
+    )
+    subject_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only events about this object (a subscription, trade-in, plan change, "
+        "user or email).",
+    )
+
+    def __post_init__(self) -> None:
+        if self.actions is not None:
+            if len(self.actions) > MAX_FILTER_ACTIONS:
+                raise TopLevelError(
+                    "BAD_USER_INPUT",
+                    f"`filter.actions` takes at most {MAX_FILTER_ACTIONS} actions, "
+                    f"not {len(self.actions)}",
+                )
+            for action in self.actions:
+                checked_text(action, "filter.actions")

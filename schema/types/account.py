@@ -10,18 +10,20 @@ import strawberry
 from schema.context import Info
 from schema.ids import to_global_id
 from schema.inputs import (
+    AuditEventFilter,
     ContractFilter,
     EmailDeliveryFilter,
     SubscriptionFilter,
     TradeInFilter,
     UserFilter,
 )
-from schema.lists import contracts, deliveries, subscriptions, tradeins, users
+from schema.lists import audit, contracts, deliveries, subscriptions, tradeins, users
 from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader
 from schema.loaders.registry import makes_nodes
 from schema.node import Node
 from schema.pagination import After, Before, Connection, First, Last
 from schema.resolution import many
+from schema.types.audit_event import AuditEvent
 from schema.types.catalog import PlanFeature
 from schema.types.contract import Contract
 from schema.types.email_delivery import EmailDelivery
@@ -114,6 +116,24 @@ class Account(Node):
         ] = None,
     ) -> Connection[EmailDelivery]:
         return await deliveries.of_account(info, self.key, filter, first, after, last, before)
+
+    @strawberry.field(
+        description="The account's audit trail: every change, who made it and when, newest "
+        "first. For the account's admins, when a plan of the account has the AUDIT_LOG "
+        "feature (else the error FEATURE_NOT_AVAILABLE); empty for anyone else."
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            AuditEventFilter | None, strawberry.argument(description="Narrow the list.")
+        ] = None,
+    ) -> Connection[AuditEvent]:
+        return await audit.of_account(info, self.key, filter, first, after, last, before)
 
     @strawberry.field(
         description="Features the account has now: those of the plans of its active "
