@@ -36,6 +36,7 @@ class AccountEventKind(enum.StrEnum):
     TRADE_IN_CHANGED = "TRADE_IN_CHANGED"
     GRACE_EXPIRED = "GRACE_EXPIRED"
     PLAN_CHANGED = "PLAN_CHANGED"
+    SUPPORT_CASE_OPENED = "SUPPORT_CASE_OPENED"
     EMAIL_SENT = "EMAIL_SENT"
     EMAIL_FAILED = "EMAIL_FAILED"
     OTHER = "OTHER"
@@ -52,6 +53,7 @@ _KIND_OF_ACTION: tuple[tuple[str, AccountEventKind], ...] = (
     ("subscription.upgrade.", AccountEventKind.TRADE_IN_CHANGED),
     ("trade_in.", AccountEventKind.TRADE_IN_CHANGED),
     ("contract.plan_change.", AccountEventKind.PLAN_CHANGED),
+    ("support_case.opened", AccountEventKind.SUPPORT_CASE_OPENED),
 )
 
 

@@ -19,6 +19,7 @@ from schema.types.email_delivery import EmailDelivery
 from schema.types.partner import Partner
 from schema.types.plan_change import PlanChange
 from schema.types.subscription import ProductSubscription
+from schema.types.support_case import SupportCase
 from schema.types.tradein import TradeIn
 from schema.types.user import User
 
@@ -36,6 +37,7 @@ NODE_TYPES = [
     PlanChange,
     EmailDelivery,
     AuditEvent,
+    SupportCase,
 ]
 
 

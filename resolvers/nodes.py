@@ -20,6 +20,7 @@ from schema.loaders.deliveries import EmailDeliveryByIdLoader
 from schema.loaders.plan_changes import PlanChangeByIdLoader
 from schema.loaders.registry import RowLoader
 from schema.loaders.subscriptions import SubscriptionByIdLoader
+from schema.loaders.support import SupportCaseByIdLoader
 from schema.loaders.tradeins import TradeInByIdLoader
 from schema.loaders.users import UserByIdLoader
 from schema.node import Node
@@ -39,6 +40,7 @@ LOADER_OF: dict[str, type[RowLoader[Any, Any]]] = {
     "PlanChange": PlanChangeByIdLoader,
     "EmailDelivery": EmailDeliveryByIdLoader,
     "AuditEvent": AuditEventByIdLoader,
+    "SupportCase": SupportCaseByIdLoader,
 }
 
 

@@ -16,6 +16,7 @@ from resolvers.mutations.seat_assign import SeatAssignMutation
 from resolvers.mutations.seat_transfer import SeatTransferMutation
 from resolvers.mutations.seat_unassign import SeatUnassignMutation
 from resolvers.mutations.subscription_upgrade import SubscriptionUpgradeMutation
+from resolvers.mutations.support_case_create import SupportCaseCreateMutation
 from resolvers.mutations.trade_in_cancel import TradeInCancelMutation
 from resolvers.mutations.trade_in_decline import TradeInDeclineMutation
 from resolvers.mutations.trade_in_fulfill import TradeInFulfillMutation
@@ -47,5 +48,6 @@ class Mutation(
     MemberRoleChangeMutation,
     MemberRemoveMutation,
     UsersImportMutation,
+    SupportCaseCreateMutation,
 ):
     pass

@@ -157,8 +157,17 @@ class AccountEventKind(enum.Enum):
     PLAN_CHANGED = enum_value(
         "PLAN_CHANGED", description="A contract's plan changed, or a plan change was answered."
     )
+    SUPPORT_CASE_OPENED = enum_value(
+        "SUPPORT_CASE_OPENED", description="An admin opened a support case."
+    )
     EMAIL_SENT = enum_value("EMAIL_SENT", description="An email was accepted by the mail server.")
     EMAIL_FAILED = enum_value(
         "EMAIL_FAILED", description="An email failed for good; operators can retry it."
     )
     OTHER = enum_value("OTHER", description="Another change; `action` names it.")
+
+
+@strawberry.enum(name="SupportCaseStatus", description="Where a support case is.")
+class SupportCaseStatus(enum.Enum):
+    OPEN = enum_value("OPEN", description="Opened; support has it.")
+    CLOSED = enum_value("CLOSED", description="Solved or withdrawn.")

@@ -47,6 +47,9 @@ CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.DUPLICATE_ROW: "An earlier row has the same email: the message names it.",
     ErrorCode.NO_ACTIVE_SUBSCRIPTION: "The account has no active subscription of a product "
     "code of the row.",
+    ErrorCode.NO_SUPPORT_PLAN: "No subscription of the account has a plan with support.",
+    ErrorCode.CHANNEL_NOT_AVAILABLE: "The account's plans offer no support through this "
+    "channel: the message names those they offer.",
 }
 
 

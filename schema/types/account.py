@@ -17,7 +17,7 @@ from schema.inputs import (
     TradeInFilter,
     UserFilter,
 )
-from schema.lists import audit, contracts, deliveries, subscriptions, tradeins, users
+from schema.lists import audit, contracts, deliveries, subscriptions, support, tradeins, users
 from schema.loaders.accounts import AccountByIdLoader, FeaturesByAccountLoader
 from schema.loaders.registry import makes_nodes
 from schema.node import Node
@@ -28,6 +28,7 @@ from schema.types.catalog import PlanFeature
 from schema.types.contract import Contract
 from schema.types.email_delivery import EmailDelivery
 from schema.types.subscription import ProductSubscription
+from schema.types.support_case import SupportCase
 from schema.types.tradein import TradeIn
 from schema.types.user import User
 
@@ -134,6 +135,20 @@ class Account(Node):
         ] = None,
     ) -> Connection[AuditEvent]:
         return await audit.of_account(info, self.key, filter, first, after, last, before)
+
+    @strawberry.field(
+        description="The cases the account's admins opened with support, newest first. For "
+        "the account's admins only: empty for anyone else."
+    )
+    async def support_cases(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[SupportCase]:
+        return await support.of_account(info, self.key, first, after, last, before)
 
     @strawberry.field(
         description="Features the account has now: those of the plans of its active "

@@ -24,6 +24,7 @@ from tests.support import factories
         ("trade_in.cancelled", AccountEventKind.TRADE_IN_CHANGED),
         ("trade_in.grace_expired", AccountEventKind.GRACE_EXPIRED),
         ("contract.plan_change.completed", AccountEventKind.PLAN_CHANGED),
+        ("support_case.opened", AccountEventKind.SUPPORT_CASE_OPENED),
         ("something.new", AccountEventKind.OTHER),
     ],
 )

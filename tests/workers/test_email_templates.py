@@ -117,6 +117,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "invited_by_name": "Alice Martin",
         "invited_by_email": "alice.martin@acme.example",
     },
+    "support_case_opened": {
+        "opener_name": "Bruno Leclerc",
+        "account_name": "Acme <Engineering>",
+        "case_number": "SC-1A2B3C4D",
+        "subject": "Licence <not> found",
+        "support_name": "24/7 live support (chat and phone)",
+        "channel": "CHAT",
+        "respond_by": "2026-12-01T10:30:00+00:00",
+    },
 }
 
 
