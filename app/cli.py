@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.errors import DomainError
 from infra.settings import ROOT, Settings, SettingsError, load_settings
+from schema.limits.numbers import MAX_BODY_BYTES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -362,6 +363,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # Read through our settings (not by uvicorn from the environment): the client
         # address it derives is what the failed-authentication budget counts.
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # A WebSocket message is a request: no larger than a POST body (uvicorn would
+        # otherwise buffer up to 16 MiB per message before app/graphql_ws.py sees it).
+        ws_max_size=MAX_BODY_BYTES,
     )
     return 0
 

@@ -4,6 +4,7 @@ stops everything in order within seconds, leaving no process behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,8 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from infra.net import free_port
+from tests.support.tokens import bearer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,6 +139,17 @@ def test_make_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) 
         assert page.status_code == 200
         script = httpx.get(f"{base}/static/graphiql/graphiql.min.js", timeout=10)
         assert script.status_code == 200
+        # And subscriptions are served over WebSocket on the same path, a message no larger
+        # than a POST body (a larger one is refused by the server before it is buffered)
+        ws_url = f"ws://127.0.0.1:{port}/graphql"
+        with connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            ws.send(json.dumps({"type": "connection_init", "payload": bearer(admin_token)}))
+            assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}
+            ws.send(json.dumps({"type": "ping", "padding": "x" * 262_144}))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1009  # message too big
 
         # When Redis crashes
         [redis] = [pid for pid in children if "redis-server" in _command_line(pid)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 SUBPROTOCOL = "graphql-transport-ws"
 # How long a test waits for a message it expects (a failure, not a timing assertion).
@@ -66,7 +67,7 @@ async def graphql_socket(
     url = base_url.replace("http://", "ws://") + "/graphql"
     async with connect(
         url,
-        subprotocols=[subprotocol] if subprotocol else None,  # type: ignore[list-item]
+        subprotocols=[Subprotocol(subprotocol)] if subprotocol else None,
         additional_headers=headers,
         open_timeout=EXPECT_WITHIN,
     ) as connection:
