@@ -110,7 +110,7 @@ async def test_one_token_field_serves_every_tab(empty_api: httpx.AsyncClient) ->
     # in localStorage, and renders GraphiQL without a schema (no introspection) until then
     for wiring in (
         'const TOKEN_KEY = "seatwise.graphiql.token";',
-        "fetcher: makeFetcher(baseFetcher, token),",
+        "fetcher: makeFetcher(baseFetcher, token, openSocket),",
         "schema: token ? undefined : null,",
         'result.Authorization = "Bearer " + token;',
     ):
@@ -146,4 +146,4 @@ def test_the_token_logic_under_node() -> None:
     )
     # Then they all pass
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "# pass 4\n# fail 0\n" in result.stdout
+    assert "# pass 9\n# fail 0\n" in result.stdout
