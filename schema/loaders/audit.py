@@ -22,13 +22,11 @@ AUDIT_FIELDS = (
 
 
 class AuditLogByAccountLoader(RowLoader[UUID, bool]):
-    """Whether each account's audit trail is open to this caller: its admin, on a plan
-    with the AUDIT_LOG feature."""
+    """Whether each account's plans have the AUDIT_LOG feature (who may read the trail is
+    the caller's scope, checked by the list and the loader of events)."""
 
     async def load_rows(self, keys: list[UUID]) -> list[bool]:
-        return [
-            self.scope.reads_all_of(key) and await audit.account_has_audit_log(key) for key in keys
-        ]
+        return [await audit.account_has_audit_log(key) for key in keys]
 
 
 class AuditEventByIdLoader(RowLoader[UUID, Row | None]):

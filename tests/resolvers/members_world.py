@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ from tests.support import factories
 from tests.support.tokens import bearer
 
 # The API's clock in these tests.
-NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 REQUEST_ID = "req-members-0001"
 
 USER_FIELDS = "user { id name email locale role accountName }"

@@ -5,25 +5,19 @@ with the plan option of `upgradeOptions`."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 import models
-from app.asgi import create_app
 from domain.upgrades import PLAN_NOTICE
-from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, Plan, PlanChange, ProductSubscription
 from models.enums import PartnerKind, Role, SubscriptionStatus, TradeInStatus
 from schema.ids import to_global_id
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import data
-from tests.support.services import start_api_server
 
-NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 PREMIUM_GAINS = [
     "AUDIT_LOG",
     "AUDIT_LOG_EXPORT",
@@ -65,16 +59,6 @@ mutation Cancel($id: ID!) { planChangeCancel(input: {planChangeId: $id}) {
   planChange { status completedAt } userErrors { code field } } }"""
 
 FEATURES = """query($id: ID!) { account(id: $id) { features { code } } }"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 class World:

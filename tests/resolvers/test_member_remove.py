@@ -5,18 +5,14 @@ nothing, who may act, idempotency."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.asgi import create_app
-from infra.settings import Settings
 from models import ApiToken, AuditEvent, Membership, SeatAssignment, User
 from schema.ids import to_global_id
 from tests.resolvers.members_world import (
-    NOW,
     REQUEST_ID,
     World,
     active_seats,
@@ -25,22 +21,12 @@ from tests.resolvers.members_world import (
     row_counts,
     user_id,
 )
-from tests.support.services import start_api_server
+from tests.support.api import NOW
 
 REMOVE = """
 mutation Remove($input: MemberRemoveInput!) {
   memberRemove(input: $input) { removedUserId unassignedSeats userErrors { code message field } }
 }"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 async def _remove(api: httpx.AsyncClient, token: str, **input: Any) -> dict[str, Any]:

@@ -4,18 +4,14 @@ admin is never demoted directly, refusals write nothing, who may act, idempotenc
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.asgi import create_app
-from infra.settings import Settings
 from models import AuditEvent
 from schema.ids import to_global_id
 from tests.resolvers.members_world import (
-    NOW,
     REQUEST_ID,
     USER_FIELDS,
     World,
@@ -24,7 +20,6 @@ from tests.resolvers.members_world import (
     row_counts,
     user_id,
 )
-from tests.support.services import start_api_server
 
 CHANGE = f"""
 mutation Change($input: MemberRoleChangeInput!) {{
@@ -40,16 +35,6 @@ ACME_AS_BUILT = {
     "bruno@acme.example": "SECONDARY_ADMIN",
     "chloe@acme.example": "USER",
 }
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 async def _change(api: httpx.AsyncClient, token: str, **input: Any) -> dict[str, Any]:

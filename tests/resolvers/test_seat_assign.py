@@ -4,24 +4,18 @@ number of SQL statements whatever the number of users."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 import models
-from app.asgi import create_app
-from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, ProductSubscription, SeatAssignment, User
 from models.enums import PartnerKind, Role, SubscriptionStatus
 from schema.ids import to_global_id
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import counting_sql, data
-from tests.support.services import start_api_server
-
-NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
 ASSIGN = """
 mutation Assign($input: SeatAssignInput!) {
@@ -32,16 +26,6 @@ mutation Assign($input: SeatAssignInput!) {
     userErrors { code message field }
   }
 }"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 class World:

@@ -12,11 +12,10 @@ import pytest
 from models import AuditEvent, OutboxMessage, SeatAssignment
 from models.enums import SubscriptionStatus, TradeInStatus, UnassignReason, UpgradeKind
 from schema.ids import to_global_id
-from tests.resolvers.test_seat_assign import NOW, World, api_at_now, emails, row_counts, uid
+from tests.resolvers.test_seat_assign import World, emails, row_counts, uid
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import counting_sql, data
-
-__all__ = ["api_at_now"]
 
 TRANSFER = """
 mutation Transfer($input: SeatTransferInput!) {

@@ -10,11 +10,10 @@ import httpx
 from models import AuditEvent, OutboxMessage, SeatAssignment
 from models.enums import SubscriptionStatus, UnassignReason
 from schema.ids import to_global_id
-from tests.resolvers.test_seat_assign import NOW, World, api_at_now, row_counts, uid
+from tests.resolvers.test_seat_assign import World, row_counts, uid
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import counting_sql, data
-
-__all__ = ["api_at_now"]
 
 UNASSIGN = """
 mutation Unassign($input: SeatUnassignInput!) {

@@ -3,7 +3,6 @@ serial rule, refusals that write nothing, idempotency, and agreement with `upgra
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 import models
 from app.asgi import create_app
 from domain.upgrades import SERIAL_NOTICE
-from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, ProductSubscription, TradeIn
 from models.enums import (
     LicenseModel,
@@ -25,12 +23,12 @@ from models.enums import (
 from schema.ids import to_global_id
 from tests.conftest import make_settings
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import data
 from tests.support.services import RedisServer, start_api_server
 from tests.support.tokens import member_token
 
 # The API's clock in these tests: the grace end is exactly 30 days after it.
-NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 GRACE_END = "2026-12-31T09:30:00+00:00"
 
 UPGRADE = """
@@ -52,16 +50,6 @@ mutation Upgrade($input: SubscriptionUpgradeInput!) {
     userErrors { code message field }
   }
 }"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 class World:

@@ -6,22 +6,20 @@ opener's language; refusals that write nothing; who may open one; idempotency; a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.asgi import create_app
 from domain import support
 from infra.settings import Settings
 from models import AuditEvent, OutboxMessage, ProductSubscription, SupportCase
 from models.enums import SubscriptionStatus
 from schema.ids import to_global_id
-from tests.resolvers.members_world import NOW, REQUEST_ID, World, call, row_counts
+from tests.resolvers.members_world import REQUEST_ID, World, call, row_counts
 from tests.support import factories
+from tests.support.api import NOW
 from tests.support.graphql import data
-from tests.support.services import start_api_server
 from workers.mailer import render
 
 CASE_FIELDS = (
@@ -35,16 +33,6 @@ mutation Open($input: SupportCaseCreateInput!) {{
     userErrors {{ code message field }}
   }}
 }}"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 async def premium_world() -> tuple[World, ProductSubscription]:

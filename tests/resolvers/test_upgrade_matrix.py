@@ -20,25 +20,19 @@ that they are ignored); each costs a database, an API server and two requests he
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from app.asgi import create_app
 from domain.upgrades import SERIAL_NOTICE
-from infra.settings import Settings
 from models import Product
 from models.enums import Channel, LicenseModel, PartnerKind, SubscriptionStatus
 from schema.ids import to_global_id
 from tests.support import factories
 from tests.support.graphql import data
-from tests.support.services import start_api_server
 
 # The API's clock: the grace end of a self-service upgrade is exactly 30 days after it.
-NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 GRACE_END = "2026-12-31T09:30:00+00:00"
 
 PARTNER_NOTICE = (
@@ -127,16 +121,6 @@ ROWS = [
 def _row_id(row: Row) -> str:
     year = row.year or "no-year"
     return f"{row.kind}-{row.channel.value}-{row.status.value}-{row.license_model.value}-{year}"
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 def test_the_subset_reaches_every_distinct_outcome() -> None:

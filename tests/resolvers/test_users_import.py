@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.asgi import create_app
 from domain.errors import DomainError, ErrorCode
 from domain.user_import import Actor, RawRow, check_rows, run_import
-from infra.settings import Settings
 from models import AuditEvent, Membership, OutboxMessage, SeatAssignment, User
 from schema.ids import to_global_id
-from tests.resolvers.members_world import NOW, REQUEST_ID, World, active_seats, call, row_counts
-from tests.support.services import start_api_server
+from tests.resolvers.members_world import REQUEST_ID, World, active_seats, call, row_counts
+from tests.support.api import NOW
 
 IMPORT = """
 mutation Import($input: UsersImportInput!) {
@@ -33,16 +30,6 @@ mutation Import($input: UsersImportInput!) {
     userErrors { code message field }
   }
 }"""
-
-
-@pytest.fixture
-async def api_at_now(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the `db` database with its clock at NOW."""
-    app = create_app(settings_empty, manage_database=False, clock=NOW.timestamp)
-    server = await start_api_server(app)
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        yield client
-    await server.stop()
 
 
 def _row(
