@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.cors import AllowedOriginsCORS
+from app.exports import AuditExport
 from app.graphiql import STATIC_DIR, StaticAssets, favicon
 from app.graphql_http import GraphQLEndpoint
 from app.graphql_ws import GraphQLWebSocket
@@ -99,6 +100,7 @@ def create_app(
         ),
         # Subscriptions (graphql-transport-ws) on the same path, as clients expect.
         WebSocketRoute("/graphql", websockets.handle),
+        Route("/exports/audit-events.csv", AuditExport(settings, clock).handle, methods=["GET"]),
         Route("/graphiql", graphiql_redirect, methods=["GET"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
