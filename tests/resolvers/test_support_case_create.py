@@ -380,7 +380,10 @@ async def test_the_cases_are_read_back_by_the_accounts_admins_only(
         caller: await data(api_at_now, token, NODE, id=_case_id(opened[0]))
         for caller, token in {"admin": world.bruno_token, **world.callers()}.items()
     }
-    # Then the admin reads both, newest first, and nobody else reads any
+    partner_list = await data(api_at_now, world.partner_token, CASES, account=world.acme_id)
+    # Then the admin reads both, newest first, and nobody else reads any (the partner, who
+    # reads the account's name, gets an empty list)
+    assert partner_list == {"account": {"supportCases": {"totalCount": 0, "edges": []}}}
     assert listed["account"]["supportCases"] == {
         "totalCount": 2,
         "edges": [
