@@ -103,3 +103,22 @@ async def test_the_feed_reads_only_while_somebody_follows(acme: Account) -> None
     assert feed._task is not None
     await feed._task
     await feed.close()
+
+
+async def test_a_late_follower_is_not_told_what_happened_before_it_joined(
+    acme: Account,
+) -> None:
+    # Given Ann following Acme since 8 s ago, and Ben who joins now
+    now = dt.datetime.now(dt.UTC)
+    instant = {"now": (now - dt.timedelta(seconds=8)).timestamp()}
+    feed = AccountEventFeed(clock=lambda: instant["now"])
+    async with feed.follow(acme.id) as ann:
+        instant["now"] = now.timestamp()
+        async with feed.follow(acme.id) as ben:
+            # And a change of 5 s ago that the feed has not read yet (committed late)
+            await change(acme, created_at=now - dt.timedelta(seconds=5))
+            # When the feed reads
+            await feed.tick()
+            # Then Ann, who followed then, is told; Ben, who joined after it, is not
+            assert (ann.backlog, ben.backlog) == (1, 0)
+    await feed.close()
