@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 import tortoise.fields.data
 from tortoise import Tortoise
+from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import TransactionManagementError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from infra.settings import Settings
@@ -35,6 +38,28 @@ def parse_timestamp(value: Any) -> dt.datetime:
 
 
 _TORTOISE_DATA["parse_datetime"] = parse_timestamp
+
+
+# SQLite with several processes (the API and a worker, both writing to one file): Tortoise
+# opens every transaction with a plain (deferred) BEGIN, which takes no lock until the
+# first write. A transaction that reads, then writes after another process committed a
+# write meanwhile, then fails at once with "database is locked" (WAL's busy snapshot: no
+# waiting helps, its snapshot is stale). Our transactions are commands that read then
+# write, so they begin IMMEDIATE: the write lock is taken first, and a second writer waits
+# for it (up to SQLITE_BUSY_TIMEOUT_MS) instead of failing. Reads outside transactions
+# are unaffected. PostgreSQL has its own locking and is untouched.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+async def _begin_immediate(self: SqliteTransactionWrapper) -> None:
+    try:
+        await self._connection.commit()
+        await self._connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise TransactionManagementError(exc) from exc
+
+
+SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
 
 def connection_name(database_url: str) -> str:
@@ -66,6 +91,10 @@ def _normalise_url(database_url: str) -> str:
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("sqlite://") and "busy_timeout=" not in database_url:
+        # A pragma of the connection (Tortoise passes the URL's parameters as pragmas).
+        separator = "&" if "?" in database_url else "?"
+        return f"{database_url}{separator}busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
     return database_url
 
 
