@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from app.ratelimit import WINDOW_SECONDS
 from domain import audit
 from infra.settings import Settings
 from models import AuditEvent, ProductSubscription
@@ -235,3 +238,47 @@ async def test_a_malformed_account_id_is_not_found(
     )
     response = await export(api, world.tokens["admin"], accountId=account_id)
     assert response.status_code == 404
+
+
+def _own_window(offset: int) -> dt.datetime:
+    """An instant in a rate-limit window of its own: the tests share one Redis and the
+    address 127.0.0.1, and the counters are kept per window."""
+    window = math.floor(time.time() / WINDOW_SECONDS) + offset
+    return dt.datetime.fromtimestamp(window * WINDOW_SECONDS + 1.0, dt.UTC)
+
+
+async def test_failed_authentications_spend_the_address_budget(
+    settings_empty: Settings, db: str
+) -> None:
+    # Given a budget of 1 failed authentication a minute, spent by a bad token
+    world = await World().build()
+    settings = settings_empty.model_copy(update={"auth_failures_per_minute": 1})
+    async with served_at(settings, _own_window(8_000)) as api:
+        assert (await export(api, "sw_nope", accountId=world.acme_id)).status_code == 401
+        # When the same address comes back with Alice's token
+        response = await export(api, world.tokens["admin"], accountId=world.acme_id)
+    # Then it is refused before the token is looked up
+    assert response.status_code == 429
+    assert response.json()["errors"][0] == {
+        "message": "too many failed authentications: retry in 59 s",
+        "extensions": {"code": "THROTTLED"},
+    }
+
+
+async def test_downloads_count_against_the_callers_rate_limit(
+    settings_empty: Settings, db: str
+) -> None:
+    # Given a limit of 1 request a minute, spent by a first download
+    world = await World().build()
+    settings = settings_empty.model_copy(update={"rate_limit_per_minute": 1})
+    async with served_at(settings, _own_window(8_010)) as api:
+        assert (
+            await export(api, world.tokens["admin"], accountId=world.acme_id)
+        ).status_code == 200
+        # When Alice downloads again in the same minute
+        response = await export(api, world.tokens["admin"], accountId=world.acme_id)
+    # Then she is throttled
+    assert (response.status_code, response.json()["errors"][0]["extensions"]) == (
+        429,
+        {"code": "THROTTLED"},
+    )
