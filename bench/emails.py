@@ -55,6 +55,7 @@ BEGIN, END = "<!-- emails:begin -->", "<!-- emails:end -->"
 CELLS = {"reused connection": 1, "connection per message": 0}
 POLL = 0.25  # seconds between two looks at the outbox while a round runs
 LEAD = 0.2  # seconds between making the jobs due (at T0) and T0
+RELAY_DONE = "← cron:relay_outbox ●"  # arq's line when the worker's relay has run
 CONTEXT = {
     "user_name": "Chloé Dubois",
     "account_name": "Acme Engineering",
@@ -130,11 +131,14 @@ def stop_sink(process: subprocess.Popen[str]) -> tuple[int, int]:
 # --- one round ------------------------------------------------------------------------
 
 
-async def wait_for_worker(settings: Settings, process: subprocess.Popen[bytes]) -> None:
+async def wait_for_worker(settings: Settings, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the worker reported its health and its start-up relay ran: a relay that runs
+    after the round's rows are written would queue them at once (due now), and on a busy
+    machine that happened before they were moved to T0."""
     deadline = time.monotonic() + 30
     while True:
         with contextlib.suppress(RedisError, OSError, TimeoutError):  # a busy machine
-            if await read_live_workers(settings):
+            if await read_live_workers(settings) and RELAY_DONE in log.read_text("utf-8"):
                 return
         assert process.poll() is None, "the worker exited"
         assert time.monotonic() < deadline, "the worker never reported"
@@ -185,7 +189,8 @@ async def run_round(
     """messages/s, worker CPU s per message, connections seen by the sink."""
     sink_port = int(settings.smtp_url.rsplit(":", 1)[1])
     sink = start_sink(sink_port)
-    log = (Path(env["BENCH_LOGS"]) / f"worker-{tag}.log").open("wb")
+    log_path = Path(env["BENCH_LOGS"]) / f"worker-{tag}.log"
+    log = log_path.open("wb")
     worker = subprocess.Popen(
         [sys.executable, "-m", "workers", "--smtp-connections", str(connections)],
         cwd=ROOT,
@@ -194,7 +199,7 @@ async def run_round(
         stderr=subprocess.STDOUT,
     )
     try:
-        await wait_for_worker(settings, worker)
+        await wait_for_worker(settings, worker, log_path)
         t0 = await queue_round(settings, tag, messages)
         await asyncio.sleep(max(0.0, t0 - time.time()))
         cpu_before = cpu_seconds(worker.pid)
