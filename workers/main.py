@@ -120,6 +120,12 @@ def run_worker(settings: Settings, **options: Any) -> None:
     """Run until asked to stop, or exit with status 1 when Redis cannot be reached.
     `options` go to build_worker."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # A line or two per email: leave out what the format never shows (the caller's file
+    # and line, the thread, the process), as the logging HOWTO's "Optimization" says.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     logging.getLogger("arq.worker").addFilter(QuietDeliveries())
     status = asyncio.run(_run(settings, **options))
     if status:
