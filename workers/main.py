@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from infra.db import close_db, init_db
 from infra.settings import Settings
+from workers.claims import BatchClaims
 from workers.completions import DoneMarker
 from workers.enqueue import DELIVER, redis_settings
 from workers.grace_jobs import expire_grace_periods_job, send_grace_reminders_job
@@ -92,7 +93,14 @@ def build_worker(
         "health_check_interval": HEALTH_CHECK_INTERVAL,
     }
     options.update(overrides)
-    return ReportingWorker(worker_id=worker_id or default_worker_id(), **options)
+    # A poll fetches no more job ids than it can start (it claims one per free slot).
+    options.setdefault("queue_read_limit", options["max_jobs"])
+    return SeatwiseWorker(worker_id=worker_id or default_worker_id(), **options)
+
+
+class SeatwiseWorker(BatchClaims, ReportingWorker):
+    """arq's Worker with its own health record (workers/health.py) and one round trip to
+    claim the jobs of a poll (workers/claims.py)."""
 
 
 class QuietDeliveries(logging.Filter):
@@ -112,6 +120,12 @@ def run_worker(settings: Settings, **options: Any) -> None:
     """Run until asked to stop, or exit with status 1 when Redis cannot be reached.
     `options` go to build_worker."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # A line or two per email: leave out what the format never shows (the caller's file
+    # and line, the thread, the process), as the logging HOWTO's "Optimization" says.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     logging.getLogger("arq.worker").addFilter(QuietDeliveries())
     status = asyncio.run(_run(settings, **options))
     if status:

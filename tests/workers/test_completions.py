@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from tortoise.transactions import in_transaction
 
 from domain import outbox
@@ -53,4 +54,23 @@ async def test_deliveries_finishing_together_share_one_update(settings: Settings
     await marker.mark(rows[10].id)
     assert marker.flushes == 2
     assert (await OutboxMessage.get(id=rows[10].id)).status is OutboxStatus.DONE
+    await marker.close()
+
+
+@pytest.mark.postgres
+async def test_delivered_rows_are_marked_done_on_postgresql_too(pg_empty_db: str) -> None:
+    # Given three rows on PostgreSQL, two of them delivered
+    rows = await write_rows(3)
+    marker = DoneMarker(clock=lambda: NOW)
+    # When both deliveries ask for their row to be marked
+    await asyncio.gather(*(marker.mark(row.id) for row in rows[:2]))
+    # Then one UPDATE marked them DONE at that moment, with no error left
+    assert marker.flushes == 1
+    marked = await OutboxMessage.filter(id__in=[r.id for r in rows]).order_by("dedupe_key")
+    assert [(r.status, r.done_at) for r in marked] == [
+        (OutboxStatus.DONE, NOW),
+        (OutboxStatus.DONE, NOW),
+        (OutboxStatus.PENDING, None),
+    ]
+    assert [r.last_error for r in marked] == [None, None, None]
     await marker.close()

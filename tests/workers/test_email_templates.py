@@ -3,7 +3,10 @@ exact subjects and key lines in English and French, escaping, fallbacks and erro
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+from email.header import Header
 from email.message import EmailMessage
 from typing import Any
 
@@ -657,6 +660,56 @@ def test_dates_are_written_in_the_readers_language(value: str, english: str, fre
 def test_a_malformed_date_is_a_permanent_error() -> None:
     with pytest.raises(mailer.PermanentMailError):
         render("grace_expired", "en", grace_ended_at="next tuesday")
+
+
+# The fixed boundary between the parts (mailer.BOUNDARY) relies on quoted-printable parts.
+def test_the_part_boundary_written_in_the_data_does_not_split_the_message() -> None:
+    # Given data that puts the boundary's own lines in the parts
+    delimiter = f"--{mailer.BOUNDARY}"
+    products = [f"AutoCAD\n{delimiter}", f"Revit\n{delimiter}--"]
+    context = {**SAMPLES["ready_to_download"], "products": products}
+    # When the message is composed for SMTP and read back
+    raw = mailer.compose("ready_to_download", "en", context, SETTINGS, recipient="a@b.example")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    # Then it has its two parts, each with the data as it was
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+    assert lines(message)[4:8] == ["- AutoCAD", delimiter, "- Revit", f"{delimiter}--"]
+    assert f"<li>Revit\r\n{delimiter}--</li>" in html_of(message)
+    # (the boundary itself opens each part: twice)
+    assert raw.count(f"\r\n{delimiter}\r\n".encode()) == 2
+
+
+COMPAT32_WIRE = email.policy.compat32.clone(linesep="\r\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Subject", "2 new products ready to download"),
+        ("Subject", "  runs  of   spaces, ; commas = and ?= signs "),
+        ("Subject", "x" * 69),  # the line is 78 characters: as it is
+        ("Subject", "x" * 70),  # 79: folded
+        ("To", "a-rather-long-local-part-for-a-mailbox@" + "sub." * 10 + "example.com"),
+        ("Subject", "a\tb"),
+        ("Subject", "a\x0bb"),  # compat32 turns a vertical tab into a line break
+        ("Subject", "a\x0cb"),
+        ("Subject", "Vos produits sont prêts"),
+        ("Subject", Header("Vos produits sont prêts", "utf-8")),
+    ],
+)
+def test_headers_are_written_byte_for_byte_as_compat32_writes_them(name: str, value: Any) -> None:
+    # mailer writes short printable ASCII headers itself; every header must come out as
+    # the email package's compat32 policy (with CRLF) writes it
+    assert mailer._WIRE.fold_binary(name, value) == COMPAT32_WIRE.fold_binary(name, value)
+
+
+def test_a_header_with_an_embedded_header_is_refused_as_compat32_refuses_it() -> None:
+    with pytest.raises(email.errors.HeaderParseError):
+        mailer._WIRE.fold_binary("Subject", "AutoCAD\x0bBcc: victim@example.com")
 
 
 def test_message_ids_are_stable_per_outbox_row() -> None:
