@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def option(code: str, channels: tuple[str, ...], hours: int | None) -> SupportOp
 
 def test_the_support_features_are_the_options() -> None:
     # Given an account's features: an admin one and two support ones
-    features = [
+    features: list[dict[str, Any]] = [
         {"code": "AUDIT_LOG", "name": "Audit", "kind": "ADMIN", "details": {}},
         {
             "code": "SUPPORT_WEB",

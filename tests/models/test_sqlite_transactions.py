@@ -38,7 +38,7 @@ async def test_a_command_keeps_the_write_lock_from_its_start(db: str) -> None:
         # locked" (with a deferred BEGIN the other write went first and this one failed)
         await Account.filter(name="Acme").update(name="Acme Engineering")
     assert elsewhere == "database is locked"
-    assert sorted(await Account.all().values_list("name", flat=True)) == [
+    assert sorted(account.name for account in await Account.all()) == [
         "Acme Engineering",
         "Globex",
     ]
