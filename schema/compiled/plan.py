@@ -72,6 +72,7 @@ from graphql.type.scalars import (
 )
 from strawberry.types.unset import UNSET
 
+from schema.compiled import awaitable
 from schema.compiled.info import PathTuple, real_path
 
 # Root fields of introspection: served by graphql-core (rare, and not worth a plan).
@@ -137,7 +138,7 @@ class Run:
         self.executor = executor
         self.context = executor.context_value
         self.build_info = executor.build_resolve_info
-        self.is_awaitable = executor.is_awaitable
+        self.is_awaitable = awaitable.predicate(executor.is_awaitable)
         # The reason and the exception of the first thing graphql-core would report.
         self.failure: tuple[str, BaseException | None] | None = None
         # Arguments depend on the field node and the variables only: coerced once per run.
@@ -320,6 +321,8 @@ class Compiler:
         named = return_type.of_type if is_non_null_type(return_type) else return_type
         if is_leaf_type(named):
             plan.leaf = True
+            # Serializing a leaf reads no info.
+            plan.needs_info = False
             plan.non_null = is_non_null_type(return_type)
             plan.coerce = named.coerce_output_value
             plan.as_is = _AS_IS.get(plan.coerce)
@@ -395,6 +398,13 @@ def _caller(direct: Direct) -> Callable[..., Any]:
     `get_arguments` and `get_result` call it: converted arguments first, then the source
     keywords, then the info."""
     function, info_name, sources = direct.function, direct.info_name, direct.sources
+    if direct.with_self and not sources and info_name == "info" and direct.convert is None:
+        # The resolvers of this schema: `def field(self, info: Info)`.
+
+        def call_self_info(source: Any, info: Any) -> Any:
+            return function(source, info=info)
+
+        return call_self_info
     if direct.with_self and not sources:
         if info_name is None:
 
@@ -473,7 +483,7 @@ def _non_null(complete: Completer) -> Completer:
         completed = complete(run, value, info, path)
         if completed is None:
             run.fail("null in a non-null field")
-        elif run.is_awaitable(completed):
+        elif type(completed) not in _COMPLETE and run.is_awaitable(completed):
             return _await_non_null(run, completed)
         return completed
 
@@ -512,7 +522,7 @@ def _object(plan: ObjectPlan) -> Completer:
             except Exception as error:  # noqa: BLE001 - graphql-core reports any
                 run.fail("is_type_of raised", error)
                 return None
-            if run.is_awaitable(matches):
+            if type(matches) is not bool and run.is_awaitable(matches):
                 run.fail("asynchronous is_type_of")
                 _discard(matches)
                 return None
