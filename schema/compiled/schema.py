@@ -83,16 +83,6 @@ class CompilingSchema(SeatwiseSchema):
             or not wrapper.startswith("GraphQLCoreConverter.from_resolver.")
             or self.schema_converter._get_field_exception_handlers(field)
             or not callable(resolver.wrapped_func)
-            or {argument.python_name for argument in field.arguments}
-            & {
-                parameter.name
-                for parameter in (
-                    resolver.parent_parameter,
-                    resolver.root_parameter,
-                    resolver.info_parameter,
-                )
-                if parameter is not None
-            }
         ):
             return None
         return Direct(

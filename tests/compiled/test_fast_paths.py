@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import strawberry
 from strawberry import relay
+from strawberry.schema.config import StrawberryConfig
 
 from resolvers.assembly import build_schema
 from schema.compiled.schema import CompilingSchema
@@ -256,3 +257,36 @@ async def test_leaves_serialized_as_graphql_core_serializes_them(small: Compilin
     # True for an Int is 1 (not true): only a value of the exact type is kept as it is
     assert {type(compiled[0]["boxes"][0][key]) for key in ("tally", "flagAsInt")} == {int}
     assert small.compiled.stats.fallbacks == {}
+
+
+class ShoutingInfo(strawberry.Info):
+    """An Info class with a context of its own making."""
+
+    @property
+    def context(self) -> Any:
+        return str(self._raw_info.context).upper()
+
+
+@strawberry.type
+class ContextQuery:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [Box(number=1)]
+
+    @strawberry.field
+    def seen(self, info: strawberry.Info) -> str:
+        return f"{info.context}@{info.path.as_list()}"
+
+
+async def test_an_info_class_reading_its_context_its_own_way_is_built_as_strawberry_does() -> None:
+    # Given a schema whose Info class computes its context
+    schema = CompilingSchema(
+        query=ContextQuery, config=StrawberryConfig(auto_camel_case=True, info_class=ShoutingInfo)
+    )
+    results = []
+    for compiled in (False, True):
+        result = await schema.execute("{ seen a: seen }", context_value="ctx", compiled=compiled)
+        results.append((result.data, result.errors))
+    # Then the compiled path hands resolvers that class's own context
+    assert results[0] == results[1] == ({"seen": "CTX@['seen']", "a": "CTX@['a']"}, None)
+    assert schema.compiled.stats.compiled == 1
