@@ -44,27 +44,31 @@ def lazy_info_class(info_class: type[Any]) -> type[Any] | None:
 
     class LazyInfo(info_class):  # type: ignore[misc]
         # Slots shadow `Info.context` (a property reading `_raw_info`) and keep what the
-        # raw info is built from.
-        __slots__ = ("_built", "_field", "_path", "_plan", "_run", "context")
+        # raw info is built from; `_built` stays unset until then (four stores per field).
+        __slots__ = ("_built", "_path", "_plan", "_run", "context")
+        _built: Any
 
         def __init__(self, run: Any, plan: Any, path: PathTuple) -> None:
             # run: the plan's Run; plan: the FieldPlan (plan.py imports this module).
             self.context = run.context
-            self._field = plan.strawberry_field
             self._run = run
             self._plan = plan
             self._path = path
-            self._built = None
+
+        @property
+        def _field(self) -> Any:
+            return self._plan.strawberry_field
 
         @property
         def _raw_info(self) -> Any:
-            built = self._built
-            if built is None:
+            try:
+                return self._built
+            except AttributeError:
                 plan = self._plan
                 built = self._built = self._run.build_info(
                     plan.field_def, plan.nodes, plan.parent_type, real_path(self._path)
                 )
-            return built
+                return built
 
     LazyInfo.__name__ = LazyInfo.__qualname__ = f"Lazy{info_class.__name__}"
     return LazyInfo

@@ -154,12 +154,14 @@ class Run:
 class ObjectPlan:
     """The collected fields of one selection set on one concrete object type."""
 
-    __slots__ = ("fields", "is_type_of", "type")
+    __slots__ = ("complete", "fields", "is_type_of", "type")
 
     def __init__(self, object_type: GraphQLObjectType) -> None:
         self.type = object_type
         self.is_type_of = object_type.is_type_of
         self.fields: list[FieldPlan] = []
+        # Completes a value of this type (for abstract fields, which find the type at run).
+        self.complete = _object(self, non_null=False)
 
 
 class FieldPlan:
@@ -170,6 +172,7 @@ class FieldPlan:
         "call",
         "coerce",
         "complete",
+        "convert",
         "direct",
         "enum_class",
         "enum_names",
@@ -177,6 +180,7 @@ class FieldPlan:
         "has_arguments",
         "key",
         "leaf",
+        "make_info",
         "name",
         "needs_info",
         "node",
@@ -206,6 +210,8 @@ class FieldPlan:
         # For fields whose resolver is called directly.
         self.direct: Direct | None = None
         self.call: Callable[..., Any] | None = None
+        self.make_info: Callable[[Any, Any, Any], Any] | None = None
+        self.convert: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
         self.strawberry_field: Any = None
         # For leaves: the serializer, and whether null is refused.
         self.leaf = False
@@ -316,6 +322,8 @@ class Compiler:
             if direct is not None and (direct.convert is not None or not plan.has_arguments):
                 plan.direct = direct
                 plan.call = _caller(direct)
+                plan.make_info = direct.make_info
+                plan.convert = direct.convert
                 plan.strawberry_field = direct.field
         return_type = field_def.type
         named = return_type.of_type if is_non_null_type(return_type) else return_type
@@ -336,6 +344,9 @@ class Compiler:
 
     def completer(self, return_type: GraphQLOutputType, details: list[FieldDetails]) -> Completer:
         if is_non_null_type(return_type):
+            if is_object_type(return_type.of_type):
+                # The object's completion checks the null itself (one call per object).
+                return _object(self.sub_plan(return_type.of_type, details), non_null=True)
             return _non_null(self.completer(return_type.of_type, details))
         if is_list_type(return_type):
             return _nullable(self.list_completer(return_type, details))
@@ -344,8 +355,7 @@ class Compiler:
         if is_abstract_type(return_type):
             return _nullable(self.abstract_completer(return_type, details))
         if is_object_type(return_type):
-            plan = self.sub_plan(return_type, details)
-            return _nullable(_object(plan))
+            return _object(self.sub_plan(return_type, details), non_null=False)
         raise Unsupported(f"output type {return_type}")
 
     def sub_plan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
@@ -512,10 +522,20 @@ def _leaf(coerce: Callable[[Any], Any]) -> Completer:
     return complete_leaf
 
 
-def _object(plan: ObjectPlan) -> Completer:
+def _object(plan: ObjectPlan, *, non_null: bool) -> Completer:
+    """`_non_null` or `_nullable` and the completion of an object, in one function: a
+    selection set's dict (or awaitable of it) is never null, so a non-null object needs
+    no check after completion."""
     is_type_of = plan.is_type_of
 
     def complete_object(run: Run, value: Any, info: Any, path: Any) -> Any:
+        if value is None or value is Undefined:
+            if non_null:
+                run.fail("null in a non-null field")
+            return None
+        if isinstance(value, Exception):
+            run.fail("resolver returned an error", value)
+            return None
         if is_type_of is not None:
             try:
                 matches = is_type_of(value, info)
@@ -557,7 +577,7 @@ def _abstract(
         if plan is None:
             run.fail("no runtime type")
             return None
-        return _object(plan)(run, value, info, path)
+        return plan.complete(run, value, info, path)
 
     return complete_abstract
 
@@ -734,10 +754,9 @@ _UNRESOLVED = object()
 def _execute_direct(run: Run, field: FieldPlan, source: Any, parent_path: PathTuple | None) -> Any:
     """A field whose resolver is called directly (`Direct`)."""
     path = (parent_path, field.key, field.parent_name)
-    direct: Direct = field.direct  # type: ignore[assignment]
-    info = direct.make_info(run, field, path)
+    info = field.make_info(run, field, path)  # type: ignore[misc]
     try:
-        if direct.convert is None:
+        if field.convert is None:
             value = field.call(source, info)  # type: ignore[misc]
         else:
             value = field.call(source, info, **_converted(run, field, info))  # type: ignore[misc]
@@ -759,7 +778,7 @@ def _converted(run: Run, field: FieldPlan, info: Any) -> dict[str, Any]:
     cached = run.converted.get(id(field))
     if cached is not None:
         return cached
-    converted = field.direct.convert(_arguments(run, field), info)  # type: ignore[union-attr, misc]
+    converted = field.convert(_arguments(run, field), info)  # type: ignore[misc]
     if all(
         type(value) in _IMMUTABLE or isinstance(value, enum.Enum) or value is UNSET
         for value in converted.values()
