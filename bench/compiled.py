@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import datetime as dt
 import gc
+import os
 import platform
 import statistics
 import sys
@@ -224,7 +225,9 @@ def _line(row: dict[str, Any]) -> str:
     )
 
 
-def render(rows: list[dict[str, Any]], args: argparse.Namespace, database: str) -> str:
+def render(
+    rows: list[dict[str, Any]], args: argparse.Namespace, database: str, load: tuple[float, float]
+) -> str:
     command = " ".join(["python -m bench.compiled", *sys.argv[1:]])
     header = (
         "| first | depth | output fields | execution only: graphql-core | compiled | ratio "
@@ -237,7 +240,9 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, database: str) 
             "## Compiled execution vs graphql-core (in process, CPU ms per 1,000 output fields)",
             "",
             f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` on "
-            f"{platform.machine()}, Python {platform.python_version()}, {database}; "
+            f"{platform.machine()}, {os.cpu_count()} cores (load average {load[0]:.1f} at "
+            f"the start, {load[1]:.1f} at the end), Python {platform.python_version()}, "
+            f"{database}; "
             f"{args.rounds} alternating rounds per row, medians of the CPU time of the event "
             "loop's thread (the SQLite worker thread left out) spent in `schema.execute` "
             "(parse and validation cached; no HTTP, no authentication, no JSON encoding). "
@@ -278,8 +283,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
         url = args.postgres or f"sqlite://{directory}/bench.sqlite3"
         asyncio.run(build_template(url, demo=False))
+        start = os.getloadavg()[0]
         rows = asyncio.run(measure(url, args.users, args.rounds))
-    section = render(rows, args, "PostgreSQL" if args.postgres else "SQLite")
+    load = (start, os.getloadavg()[0])
+    section = render(rows, args, "PostgreSQL" if args.postgres else "SQLite", load)
     print(section)
     if not args.no_write:
         write_results(section)
