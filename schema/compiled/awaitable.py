@@ -15,7 +15,9 @@ answer for each class is worked out once; every other value goes to strawberry's
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from types import CoroutineType, GeneratorType
 from typing import Any
 
@@ -26,7 +28,12 @@ from strawberry.execution import optimized_is_awaitable
 _ASK, _NEVER, _INSTANCE = 0, 1, 2
 _OWN_LOOKUP = ("__getattr__", "__getattribute__", "__class__", "__await__")
 
-_kinds: dict[type, int] = {}
+# The standard library's value types of leaves, exactly these classes: built in C, they
+# read attributes the ordinary way (their `__getattribute__` is the generic one, which
+# `_kind` cannot tell from a class's own), have no `__await__` and no instance __dict__.
+_kinds: dict[type, int] = dict.fromkeys(
+    (dt.datetime, dt.date, dt.time, dt.timedelta, Decimal), _NEVER
+)
 
 
 def _kind(klass: type) -> int:

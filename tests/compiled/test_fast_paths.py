@@ -7,15 +7,22 @@ shortcut would be wrong, the case says so."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import decimal
 import enum
+import types
+import uuid
 from typing import Any
 
 import pytest
 import strawberry
 from strawberry import relay
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.assembly import build_schema
+from schema.compiled import awaitable
 from schema.compiled.schema import CompilingSchema
 
 
@@ -290,3 +297,73 @@ async def test_an_info_class_reading_its_context_its_own_way_is_built_as_strawbe
     # Then the compiled path hands resolvers that class's own context
     assert results[0] == results[1] == ({"seen": "CTX@['seen']", "a": "CTX@['a']"}, None)
     assert schema.compiled.stats.compiled == 1
+
+
+class AnswersEverything:
+    """`hasattr(value, "__await__")` is true through `__getattr__`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return name
+
+
+class OwnClass:
+    """Says it is a coroutine through `__class__`."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return types.CoroutineType
+
+
+class Slotted:
+    __slots__ = ("x",)
+
+
+async def _coroutine() -> None:
+    return None
+
+
+async def test_the_awaitable_check_answers_as_strawberrys() -> None:
+    # Given values of every kind a resolver may return (the classes decide it, or not)
+    coroutine = _coroutine()
+    future = asyncio.get_running_loop().create_future()
+    values: list[Any] = [
+        None,
+        1,
+        "s",
+        1.5,
+        True,
+        [],
+        {},
+        Plain(),
+        InstanceAwait(),
+        AnswersEverything(),
+        OwnClass(),
+        Slotted(),
+        coroutine,
+        future,
+        (x for x in range(0)),
+        Color.RED,
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        dt.date(2026, 1, 1),
+        dt.timedelta(1),
+        decimal.Decimal(1),
+        uuid.UUID(int=1),
+    ]
+    try:
+        # Then the plan's check answers what strawberry's answers, twice (the class's answer
+        # is kept after the first)
+        for _ in range(2):
+            assert [awaitable.is_awaitable(v) for v in values] == [
+                optimized_is_awaitable(v) for v in values
+            ]
+        assert [awaitable.is_awaitable(v) for v in values[8:15]] == [
+            True,
+            True,
+            True,
+            False,
+            True,
+            True,
+            False,
+        ]
+    finally:
+        coroutine.close()
