@@ -36,7 +36,7 @@ from graphql import execute as graphql_execute
 from graphql.execution import Executor
 from graphql.execution.incremental import IncrementalExecutor
 
-from schema.compiled.plan import Compiler, ObjectPlan, Run, Unsupported, execute_fields
+from schema.compiled.plan import Compiler, Direct, ObjectPlan, Run, Unsupported, execute_fields
 from schema.context import Context
 from schema.loaders.registry import Loaders
 
@@ -87,7 +87,7 @@ class CompiledExecution:
         schema: GraphQLSchema,
         *,
         basic_getattr: bool,
-        direct: Callable[[GraphQLField], Callable[..., Any] | None] | None = None,
+        direct: Callable[[GraphQLField], Direct | None] | None = None,
     ) -> None:
         self.schema = schema
         self.basic_getattr = basic_getattr

@@ -8,11 +8,19 @@ without re-deciding at every field what it already decided for the previous obje
 - a field without a resolver of its own (strawberry's "basic" field) reads the attribute
   as strawberry's default resolver does (`getattr`), a leaf is serialized by its type's
   `coerce_output_value` (the function graphql-core calls);
-- every other field calls the resolve function graphql-core would call
-  (`GraphQLField.resolve`, strawberry's wrapper: its argument conversion and its `Info`)
-  with the `GraphQLResolveInfo` the executor itself builds (`build_resolve_info`: same
-  path, same nodes, same variables), and the arguments coerced by graphql-core's
-  `get_argument_values`;
+- a field with a resolver of its own calls what strawberry's wrapper would call (schema.py
+  decides where the wrapper does nothing else: no field extension, no exception
+  handler): the resolver function itself, with the arguments coerced by graphql-core's
+  `get_argument_values` and converted by strawberry's `convert_arguments` (once per run
+  when every converted value is immutable), and an `Info` of the configured class whose
+  `GraphQLResolveInfo` is built on first access (info.py), as the executor builds it;
+- any other field calls the resolve function graphql-core would call
+  (`GraphQLField.resolve`, strawberry's wrapper) with the `GraphQLResolveInfo` the
+  executor itself builds (`build_resolve_info`: same path, same nodes, same variables);
+- a leaf of a built-in scalar whose value has the exact type the scalar returns as is
+  (`str` for String and ID, `bool`, `int` within 32 bits) is that value, an enum member is
+  the name strawberry's serializer gives it (a table made once); anything else goes
+  through the type's `coerce_output_value`;
 - awaitables are gathered where graphql-core gathers them (per selection set and per
   list, one task each, in the same order; a single awaitable is awaited directly), so
   DataLoader batches, and therefore the SQL statements, are the same.
@@ -27,7 +35,9 @@ What a plan does not support at all (`Unsupported`) is known when it is compiled
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -42,6 +52,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     is_abstract_type,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -51,12 +62,55 @@ from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, is_iterable
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
+from strawberry.types.unset import UNSET
+
+from schema.compiled import awaitable
+from schema.compiled.info import PathTuple, real_path
 
 # Root fields of introspection: served by graphql-core (rare, and not worth a plan).
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 TYPENAME = "__typename"
 
 Completer = Callable[["Run", Any, Any, Any], Any]
+
+# What graphql-core's Int serializes as it is.
+_INT_RANGE = range(GRAPHQL_MIN_INT, GRAPHQL_MAX_INT + 1)
+# graphql-core's serializers that return a value of this exact type as it is.
+_AS_IS: dict[Any, type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+    serialize_int: int,
+}
+
+
+@dataclass(frozen=True)
+class Direct:
+    """What strawberry's resolve function of a field comes down to (schema.py decides
+    where it does nothing more): its resolver function, called with the source first when
+    it takes `self`, as `parent`/`root` keywords when it names them, its converted
+    arguments, and the `Info` under the name it gives it."""
+
+    function: Callable[..., Any]
+    # The StrawberryField (the `_field` of the Info).
+    field: Any
+    with_self: bool
+    sources: tuple[str, ...]
+    info_name: str | None
+    # graphql-core's coerced arguments -> the resolver's keyword arguments (strawberry's
+    # `convert_arguments`, given the Info); None for a field without arguments.
+    convert: Callable[[dict[str, Any], Any], dict[str, Any]] | None
+    # Makes the Info from (run, field plan, path): info.py's lazy class, or strawberry's
+    # own built from the full GraphQLResolveInfo.
+    make_info: Callable[[Any, Any, Any], Any]
 
 
 class Unsupported(Exception):
@@ -70,16 +124,27 @@ class Unsupported(Exception):
 class Run:
     """The state of one execution of a plan."""
 
-    __slots__ = ("arguments", "build_info", "executor", "failure", "is_awaitable")
+    __slots__ = (
+        "arguments",
+        "build_info",
+        "context",
+        "converted",
+        "executor",
+        "failure",
+        "is_awaitable",
+    )
 
     def __init__(self, executor: Executor[Any]) -> None:
         self.executor = executor
+        self.context = executor.context_value
         self.build_info = executor.build_resolve_info
-        self.is_awaitable = executor.is_awaitable
+        self.is_awaitable = awaitable.predicate(executor.is_awaitable)
         # The reason and the exception of the first thing graphql-core would report.
         self.failure: tuple[str, BaseException | None] | None = None
         # Arguments depend on the field node and the variables only: coerced once per run.
         self.arguments: dict[int, dict[str, Any]] = {}
+        # Converted arguments made only of immutable values: converted once per run.
+        self.converted: dict[int, dict[str, Any]] = {}
 
     def fail(self, reason: str, error: BaseException | None = None) -> None:
         if self.failure is None:
@@ -89,23 +154,33 @@ class Run:
 class ObjectPlan:
     """The collected fields of one selection set on one concrete object type."""
 
-    __slots__ = ("fields", "is_type_of", "type")
+    __slots__ = ("complete", "fields", "is_type_of", "type")
 
     def __init__(self, object_type: GraphQLObjectType) -> None:
         self.type = object_type
         self.is_type_of = object_type.is_type_of
         self.fields: list[FieldPlan] = []
+        # Completes a value of this type (for abstract fields, which find the type at run).
+        self.complete = _object(self, non_null=False)
 
 
 class FieldPlan:
     __slots__ = (
+        "as_is",
         "attribute",
+        "bounded",
+        "call",
         "coerce",
         "complete",
+        "convert",
+        "direct",
+        "enum_class",
+        "enum_names",
         "field_def",
         "has_arguments",
         "key",
         "leaf",
+        "make_info",
         "name",
         "needs_info",
         "node",
@@ -114,6 +189,7 @@ class FieldPlan:
         "parent_name",
         "parent_type",
         "resolve",
+        "strawberry_field",
         "typename",
     )
 
@@ -131,10 +207,22 @@ class FieldPlan:
         self.has_arguments = bool(field_def.args or self.node.arguments)
         # For strawberry's basic fields: the attribute its default resolver reads.
         self.attribute: str | None = None
+        # For fields whose resolver is called directly.
+        self.direct: Direct | None = None
+        self.call: Callable[..., Any] | None = None
+        self.make_info: Callable[[Any, Any, Any], Any] | None = None
+        self.convert: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+        self.strawberry_field: Any = None
         # For leaves: the serializer, and whether null is refused.
         self.leaf = False
         self.coerce: Callable[[Any], Any] | None = None
         self.non_null = False
+        # The exact type of the values the serializer returns as they are (an `int` only
+        # within 32 bits: `bounded`), and the names of an enum's members.
+        self.as_is: type | None = None
+        self.bounded = False
+        self.enum_class: type | None = None
+        self.enum_names: dict[Any, str] | None = None
         self.complete: Completer | None = None
         self.typename = self.name == TYPENAME
         # For basic fields of objects and lists: whether completing the value reads `info`
@@ -151,11 +239,11 @@ class Compiler:
         schema: GraphQLSchema,
         executor: Executor[Any],
         basic_getattr: bool,
-        direct: Callable[[GraphQLField], Callable[..., Any] | None] | None = None,
+        direct: Callable[[GraphQLField], Direct | None] | None = None,
     ) -> None:
         self.schema = schema
         # Gives the resolver function to call instead of strawberry's wrapper, for the
-        # fields where the wrapper would only convert no arguments (schema.py decides).
+        # fields where the wrapper would only convert arguments (schema.py decides).
         self.direct = direct
         # What collecting fields needs, not the executor itself: a cached plan must not
         # keep the first request's context (and its loaded rows) alive.
@@ -229,14 +317,26 @@ class Compiler:
             python_name = getattr(definition, "python_name", None)
             if isinstance(python_name, str):
                 plan.attribute = python_name
-        elif self.direct is not None and not plan.has_arguments:
-            plan.resolve = self.direct(field_def) or plan.resolve
+        elif self.direct is not None:
+            direct = self.direct(field_def)
+            if direct is not None and (direct.convert is not None or not plan.has_arguments):
+                plan.direct = direct
+                plan.call = _caller(direct)
+                plan.make_info = direct.make_info
+                plan.convert = direct.convert
+                plan.strawberry_field = direct.field
         return_type = field_def.type
         named = return_type.of_type if is_non_null_type(return_type) else return_type
         if is_leaf_type(named):
             plan.leaf = True
+            # Serializing a leaf reads no info.
+            plan.needs_info = False
             plan.non_null = is_non_null_type(return_type)
             plan.coerce = named.coerce_output_value
+            plan.as_is = _AS_IS.get(plan.coerce)
+            plan.bounded = plan.coerce is serialize_int
+            if is_enum_type(named):
+                plan.enum_class, plan.enum_names = _enum_names(named)
         else:
             plan.complete = self.completer(return_type, details)
             plan.needs_info = _reads_info(return_type)
@@ -244,6 +344,9 @@ class Compiler:
 
     def completer(self, return_type: GraphQLOutputType, details: list[FieldDetails]) -> Completer:
         if is_non_null_type(return_type):
+            if is_object_type(return_type.of_type):
+                # The object's completion checks the null itself (one call per object).
+                return _object(self.sub_plan(return_type.of_type, details), non_null=True)
             return _non_null(self.completer(return_type.of_type, details))
         if is_list_type(return_type):
             return _nullable(self.list_completer(return_type, details))
@@ -252,8 +355,7 @@ class Compiler:
         if is_abstract_type(return_type):
             return _nullable(self.abstract_completer(return_type, details))
         if is_object_type(return_type):
-            plan = self.sub_plan(return_type, details)
-            return _nullable(_object(plan))
+            return _object(self.sub_plan(return_type, details), non_null=False)
         raise Unsupported(f"output type {return_type}")
 
     def sub_plan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
@@ -301,6 +403,63 @@ class Compiler:
         return _abstract(return_type, resolve_type, plan_for)
 
 
+def _caller(direct: Direct) -> Callable[..., Any]:
+    """(source, info, **arguments) -> the resolver's result, as strawberry's
+    `get_arguments` and `get_result` call it: converted arguments first, then the source
+    keywords, then the info."""
+    function, info_name, sources = direct.function, direct.info_name, direct.sources
+    if direct.with_self and not sources and info_name == "info" and direct.convert is None:
+        # The resolvers of this schema: `def field(self, info: Info)`.
+
+        def call_self_info(source: Any, info: Any) -> Any:
+            return function(source, info=info)
+
+        return call_self_info
+    if direct.with_self and not sources:
+        if info_name is None:
+
+            def call_self(source: Any, info: Any, **arguments: Any) -> Any:
+                return function(source, **arguments)
+
+            return call_self
+
+        def call_self_and_info(source: Any, info: Any, **arguments: Any) -> Any:
+            arguments[info_name] = info
+            return function(source, **arguments)
+
+        return call_self_and_info
+
+    with_self = direct.with_self
+
+    def call(source: Any, info: Any, **arguments: Any) -> Any:
+        for name in sources:
+            arguments[name] = source
+        if info_name is not None:
+            arguments[info_name] = info
+        return function(source, **arguments) if with_self else function(**arguments)
+
+    return call
+
+
+def _enum_names(enum_type: Any) -> tuple[type | None, dict[Any, str] | None]:
+    """The Python enum behind a strawberry enum type and the name `coerce_output_value`
+    gives each of its members, asked once per member (a value of exactly that class is
+    looked up; anything else goes to the serializer); None for an enum type that is not
+    strawberry's."""
+    wrapped = getattr(enum_type, "wrapped_cls", None)
+    if not (isinstance(wrapped, type) and issubclass(wrapped, enum.Enum)):
+        return None, None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        try:
+            name = enum_type.coerce_output_value(member)
+        except Exception:  # noqa: BLE001 - left to the serializer, which reports it
+            continue
+        if isinstance(name, str):
+            names[member] = name
+    return wrapped, names
+
+
 def _reads_info(return_type: GraphQLOutputType) -> bool:
     named: Any = return_type
     while is_non_null_type(named) or is_list_type(named):
@@ -334,7 +493,7 @@ def _non_null(complete: Completer) -> Completer:
         completed = complete(run, value, info, path)
         if completed is None:
             run.fail("null in a non-null field")
-        elif run.is_awaitable(completed):
+        elif type(completed) not in _COMPLETE and run.is_awaitable(completed):
             return _await_non_null(run, completed)
         return completed
 
@@ -363,17 +522,27 @@ def _leaf(coerce: Callable[[Any], Any]) -> Completer:
     return complete_leaf
 
 
-def _object(plan: ObjectPlan) -> Completer:
+def _object(plan: ObjectPlan, *, non_null: bool) -> Completer:
+    """`_non_null` or `_nullable` and the completion of an object, in one function: a
+    selection set's dict (or awaitable of it) is never null, so a non-null object needs
+    no check after completion."""
     is_type_of = plan.is_type_of
 
     def complete_object(run: Run, value: Any, info: Any, path: Any) -> Any:
+        if value is None or value is Undefined:
+            if non_null:
+                run.fail("null in a non-null field")
+            return None
+        if isinstance(value, Exception):
+            run.fail("resolver returned an error", value)
+            return None
         if is_type_of is not None:
             try:
                 matches = is_type_of(value, info)
             except Exception as error:  # noqa: BLE001 - graphql-core reports any
                 run.fail("is_type_of raised", error)
                 return None
-            if run.is_awaitable(matches):
+            if type(matches) is not bool and run.is_awaitable(matches):
                 run.fail("asynchronous is_type_of")
                 _discard(matches)
                 return None
@@ -408,7 +577,7 @@ def _abstract(
         if plan is None:
             run.fail("no runtime type")
             return None
-        return _object(plan)(run, value, info, path)
+        return plan.complete(run, value, info, path)
 
     return complete_abstract
 
@@ -423,7 +592,7 @@ def _list(item: Completer) -> Completer:
         append = results.append
         pending: list[int] = []
         for index, element in enumerate(value):
-            item_path = Path(path, index, None)
+            item_path = (path, index, None)
             if is_awaitable(element):
                 append(_await_item(run, item, element, info, item_path))
                 pending.append(index)
@@ -443,7 +612,7 @@ def _list(item: Completer) -> Completer:
     return complete_list
 
 
-async def _await_item(run: Run, item: Completer, element: Any, info: Any, path: Path) -> Any:
+async def _await_item(run: Run, item: Completer, element: Any, info: Any, path: PathTuple) -> Any:
     try:
         resolved = await element
     except Exception as error:  # noqa: BLE001 - graphql-core reports any
@@ -482,8 +651,9 @@ _PLAIN = frozenset({str, int, float, bool})
 _COMPLETE = frozenset({dict, list, str, int, float, bool})
 
 
-def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
-    """The result of one selection set on `source`: a dict, or an awaitable of it."""
+def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: PathTuple | None) -> Any:
+    """The result of one selection set on `source`: a dict, or an awaitable of it. `path`:
+    the response path of `source`, as tuples (info.py)."""
     results: dict[str, Any] = {}
     pending: list[str] | None = None
     is_awaitable = run.is_awaitable
@@ -498,35 +668,26 @@ def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: Path | None) -
                 run.fail("attribute missing", error)
                 results[key] = None
                 continue
+            value_type = type(value)
+            if value_type is field.as_is and (not field.bounded or value in _INT_RANGE):
+                results[key] = value
+                continue
             if value is None:
                 if field.non_null:
                     run.fail("null in a non-null field")
                 results[key] = None
                 continue
-            if type(value) in _PLAIN or not (is_awaitable(value) or isinstance(value, Exception)):
+            if value_type in _PLAIN or not (is_awaitable(value) or isinstance(value, Exception)):
                 results[key] = _coerce_leaf(run, field, value)
                 continue
             result = _execute_field(run, field, source, path, value)
         elif attribute is not None:
-            # A basic field holding an object or a list: graphql-core's default resolver
-            # reads it; the info is built only when completing the value reads it.
-            try:
-                value = getattr(source, attribute)
-            except Exception as error:  # noqa: BLE001 - graphql-core reports any
-                run.fail("attribute missing", error)
-                results[key] = None
-                continue
-            if field.needs_info:
-                result = _execute_field(run, field, source, path, value)
-            else:
-                field_path = Path(path, key, field.parent_name)
-                if is_awaitable(value):
-                    result = _complete_awaitable(run, field, value, None, field_path)
-                else:
-                    result = _complete(run, field, value, None, field_path)
+            result = _execute_basic(run, field, source, path, attribute)
         elif field.typename:
             results[key] = field.parent_name
             continue
+        elif field.call is not None:
+            result = _execute_direct(run, field, source, path)
         else:
             result = _execute_field(run, field, source, path, _UNRESOLVED)
         results[key] = result
@@ -540,6 +701,24 @@ def execute_fields(run: Run, plan: ObjectPlan, source: Any, path: Path | None) -
     return _gather_fields(results, pending)
 
 
+def _execute_basic(
+    run: Run, field: FieldPlan, source: Any, path: PathTuple | None, attribute: str
+) -> Any:
+    """A basic field holding an object or a list: graphql-core's default resolver reads
+    it; the info is built only when completing the value reads it."""
+    try:
+        value = getattr(source, attribute)
+    except Exception as error:  # noqa: BLE001 - graphql-core reports any
+        run.fail("attribute missing", error)
+        return None
+    if field.needs_info:
+        return _execute_field(run, field, source, path, value)
+    field_path = (path, field.key, field.parent_name)
+    if run.is_awaitable(value):
+        return _complete_awaitable(run, field, value, None, field_path)
+    return _complete(run, field, value, None, field_path)
+
+
 async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
     if len(pending) == 1:
         key = pending[0]
@@ -551,6 +730,13 @@ async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[st
 
 
 def _coerce_leaf(run: Run, field: FieldPlan, value: Any) -> Any:
+    if type(value) is field.as_is and (not field.bounded or value in _INT_RANGE):
+        return value
+    names = field.enum_names
+    if names is not None and type(value) is field.enum_class:
+        name = names.get(value)
+        if name is not None:
+            return name
     try:
         coerced = field.coerce(value)  # type: ignore[misc]
     except Exception as error:  # noqa: BLE001 - graphql-core reports any
@@ -565,11 +751,47 @@ def _coerce_leaf(run: Run, field: FieldPlan, value: Any) -> Any:
 _UNRESOLVED = object()
 
 
+def _execute_direct(run: Run, field: FieldPlan, source: Any, parent_path: PathTuple | None) -> Any:
+    """A field whose resolver is called directly (`Direct`)."""
+    path = (parent_path, field.key, field.parent_name)
+    info = field.make_info(run, field, path)  # type: ignore[misc]
+    try:
+        if field.convert is None:
+            value = field.call(source, info)  # type: ignore[misc]
+        else:
+            value = field.call(source, info, **_converted(run, field, info))  # type: ignore[misc]
+    except Exception as error:  # noqa: BLE001 - graphql-core reports any
+        run.fail("resolver raised", error)
+        return None
+    # What completing the value reads: the GraphQLResolveInfo (built now) or nothing.
+    raw = info._raw_info if field.needs_info else None
+    if type(value) not in _COMPLETE and run.is_awaitable(value):
+        return _complete_awaitable(run, field, value, raw, path)
+    return _complete(run, field, value, raw, path)
+
+
+# Converted argument values that no resolver can change: shared by the calls of a run.
+_IMMUTABLE = frozenset({type(None), str, int, float, bool})
+
+
+def _converted(run: Run, field: FieldPlan, info: Any) -> dict[str, Any]:
+    cached = run.converted.get(id(field))
+    if cached is not None:
+        return cached
+    converted = field.convert(_arguments(run, field), info)  # type: ignore[misc]
+    if all(
+        type(value) in _IMMUTABLE or isinstance(value, enum.Enum) or value is UNSET
+        for value in converted.values()
+    ):
+        run.converted[id(field)] = converted
+    return converted
+
+
 def _execute_field(
-    run: Run, field: FieldPlan, source: Any, parent_path: Path | None, value: Any
+    run: Run, field: FieldPlan, source: Any, parent_path: PathTuple | None, value: Any
 ) -> Any:
     """One field the way graphql-core's `execute_field` runs it."""
-    path = Path(parent_path, field.key, field.parent_name)
+    path = Path(real_path(parent_path), field.key, field.parent_name)
     info: GraphQLResolveInfo[Any] = run.build_info(
         field.field_def, field.nodes, field.parent_type, path
     )
@@ -599,7 +821,7 @@ def _arguments(run: Run, field: FieldPlan) -> dict[str, Any]:
     return cached
 
 
-def _complete(run: Run, field: FieldPlan, value: Any, info: Any, path: Path) -> Any:
+def _complete(run: Run, field: FieldPlan, value: Any, info: Any, path: Any) -> Any:
     if field.leaf:
         if value is None or value is Undefined:
             if field.non_null:
@@ -613,7 +835,7 @@ def _complete(run: Run, field: FieldPlan, value: Any, info: Any, path: Path) -> 
 
 
 async def _complete_awaitable(
-    run: Run, field: FieldPlan, value: Awaitable[Any], info: Any, path: Path
+    run: Run, field: FieldPlan, value: Awaitable[Any], info: Any, path: Any
 ) -> Any:
     try:
         resolved = await value

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from graphql import GraphQLField
 from graphql import execute as graphql_execute
 from strawberry.types import ExecutionResult
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from schema.compiled.execution import CompiledExecution
+from schema.compiled.info import lazy_info_class, real_path
+from schema.compiled.plan import Direct
 from schema.limits.seatwise_schema import SeatwiseSchema
 
 # Set by `execute` only: strawberry's other ways in (`execute_sync`, `introspect`, the
@@ -30,6 +33,7 @@ _COMPILED: ContextVar[bool] = ContextVar("seatwise_compiled_execution", default=
 class CompilingSchema(SeatwiseSchema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._lazy_info = lazy_info_class(self.config.info_class)
         self.compiled = CompiledExecution(
             self._schema,
             basic_getattr=self.config.default_resolver is getattr,
@@ -62,12 +66,12 @@ class CompilingSchema(SeatwiseSchema):
         finally:
             _COMPILED.reset(token)
 
-    def _direct_resolver(self, field_def: GraphQLField) -> Callable[..., Any] | None:
-        """What strawberry's resolve function of a field without arguments comes down to,
-        as a function of (source, info): its resolver called with `self` (the source) and
-        the `Info` it asks for, built as strawberry builds it. None where strawberry's
-        wrapper does more (field extensions, permission classes, exception handlers,
-        arguments): plans then call the wrapper itself."""
+    def _direct_resolver(self, field_def: GraphQLField) -> Direct | None:
+        """What strawberry's resolve function of a field comes down to: its resolver,
+        called with `self` (the source), its arguments converted as strawberry converts
+        them and the `Info` it asks for. None where strawberry's wrapper does more (field
+        extensions, permission classes, exception handlers): plans then call the wrapper
+        itself."""
         field = field_def.extensions.get("strawberry-definition")
         if not isinstance(field, StrawberryField):
             return None
@@ -76,17 +80,14 @@ class CompilingSchema(SeatwiseSchema):
         if (
             resolver is None
             or field.extensions
-            or field.arguments
-            or field_def.args
             or not wrapper.startswith("GraphQLCoreConverter.from_resolver.")
             or self.schema_converter._get_field_exception_handlers(field)
             or not callable(resolver.wrapped_func)
         ):
             return None
-        return _direct(
-            resolver.wrapped_func,
-            field,
-            self.config.info_class,
+        return Direct(
+            function=resolver.wrapped_func,
+            field=field,
             with_self=resolver.self_parameter is not None,
             sources=tuple(
                 parameter.name
@@ -94,7 +95,35 @@ class CompilingSchema(SeatwiseSchema):
                 if parameter is not None
             ),
             info_name=resolver.info_parameter.name if resolver.info_parameter else None,
+            convert=self._converter(field) if field.arguments or field_def.args else None,
+            make_info=self._info_maker(field),
         )
+
+    def _converter(self, field: StrawberryField) -> Callable[[dict[str, Any], Any], Any]:
+        """strawberry's conversion of a field's coerced arguments (input types, enums,
+        lists, GlobalIDs, UNSET), as its `get_arguments` calls it."""
+        arguments = field.arguments
+        registry = self.schema_converter.scalar_registry
+        config = self.config
+
+        def convert(coerced: dict[str, Any], info: Any) -> dict[str, Any]:
+            return convert_arguments(
+                coerced, arguments, scalar_registry=registry, config=config, info=info
+            )
+
+        return convert
+
+    def _info_maker(self, field: StrawberryField) -> Callable[[Any, Any, Any], Any]:
+        lazy = self._lazy_info
+        if lazy is not None:
+            return cast("Callable[[Any, Any, Any], Any]", lazy)
+        info_class = self.config.info_class
+
+        def eager(run: Any, plan: Any, path: Any) -> Any:
+            raw = run.build_info(plan.field_def, plan.nodes, plan.parent_type, real_path(path))
+            return info_class(_raw_info=raw, _field=field)
+
+        return eager
 
     def _get_execute_function(self) -> Callable[..., Any]:
         standard = super()._get_execute_function()
@@ -102,31 +131,3 @@ class CompilingSchema(SeatwiseSchema):
         if not _COMPILED.get() or standard is not graphql_execute:
             return standard
         return self.compiled.execute
-
-
-def _direct(
-    function: Callable[..., Any],
-    field: StrawberryField,
-    info_class: Callable[..., Any],
-    *,
-    with_self: bool,
-    sources: tuple[str, ...],
-    info_name: str | None,
-) -> Callable[..., Any]:
-    """strawberry's `get_arguments` and `get_result` for a field without arguments, decided
-    once: the source first when the resolver takes `self`, as `parent`/`root` keywords when
-    it names them, and the `Info` under the name it gives it."""
-    if with_self and not sources and info_name is not None:
-        # The resolvers of this schema: `def field(self, info: Info)`.
-        def self_and_info(source: Any, info: Any) -> Any:
-            return function(source, **{info_name: info_class(_raw_info=info, _field=field)})
-
-        return self_and_info
-
-    def general(source: Any, info: Any) -> Any:
-        keywords: dict[str, Any] = dict.fromkeys(sources, source)
-        if info_name is not None:
-            keywords[info_name] = info_class(_raw_info=info, _field=field)
-        return function(source, **keywords) if with_self else function(**keywords)
-
-    return general

@@ -387,6 +387,45 @@ def generated() -> list[Operation]:
                  subscription { status contract { account { name } } } product { code } } } }""",
             {"id": "<seat>"},
         ),
+        # Resolvers with arguments, called directly by plans: literals, variables, defaults,
+        # explicit nulls, enums, input objects, the same field on many parents.
+        Operation(
+            "arguments: literals, nulls and omitted",
+            """query($a: ID!) { account(id: $a) {
+                 users(first: 3, after: null, filter: null) { edges { node { name role } } }
+                 contracts(first: 2, filter: {channel: null}) { totalCount }
+                 subscriptions(first: 5, filter: {status: ACTIVE}) { edges { node { status
+                   a1: assignments(first: 1) { edges { node { active user { name } } } }
+                   a2: assignments(last: 1, before: null) { totalCount }
+                   assignments(first: 0) { pageInfo { hasNextPage } } } } } } }""",
+            {"a": "<acme>"},
+        ),
+        Operation(
+            "arguments from variables with defaults",
+            """query($a: ID!, $n: Int = 2, $kind: ProductKind = COLLECTION, $code: String! = "ACD",
+                     $f: SubscriptionFilter = {status: ACTIVE}, $u: UserFilter) {
+                 account(id: $a) { users(first: $n, filter: $u) { totalCount edges { node {
+                   name } } }
+                   subscriptions(first: $n, filter: $f) { edges { node { id
+                     assignments(first: $n) { totalCount } } } } }
+                 catalog { products(first: $n, kind: $kind) { edges { node { code kind } } }
+                   product(code: $code) { code } } }""",
+            {"a": "<acme>", "u": {"search": "a", "assigned": True}},
+        ),
+        Operation(
+            "arguments from variables given, enums and nulls",
+            """query($a: ID!, $n: Int, $kind: ProductKind, $code: String!) {
+                 account(id: $a) { users(first: 4) { edges { node { name } } } }
+                 catalog { products(first: 5, kind: $kind) { edges { node { code edition } } }
+                   product(code: $code) { code name kind } }
+                 plans { code } n: catalog { products(first: $n, last: 2) { totalCount } } }""",
+            {"a": "<acme>", "n": None, "kind": "PRODUCT", "code": "ACD"},
+        ),
+        Operation(
+            "arguments: a null page size is refused by the resolver",
+            """query($n: Int) { catalog { products(first: $n) { totalCount } } }""",
+            {"n": None},
+        ),
         Operation(
             "a mutation is not compiled",
             """mutation { seatAssign(input: {subscriptionId: "x", userIds: []}) { userErrors {
