@@ -11,7 +11,9 @@ import binascii
 from uuid import UUID
 
 
-def to_global_id(type_name: str, key: UUID) -> str:
+def to_global_id(type_name: str, key: UUID | str) -> str:
+    """`key` is a UUID or its canonical text (`str` of one, as SQLite stores it): the
+    same ID either way."""
     return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
 
 

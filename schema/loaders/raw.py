@@ -8,7 +8,10 @@ the connection's own `execute_query` (so they are logged and counted like any ot
 statement, in the same transaction rules), and each value is converted by its model
 field's `to_python_value`, except ids, which are parsed once per distinct value per
 statement. The rows are dicts with the keys `.values()` would use, holding the same values,
-so nothing above the loaders changes.
+so nothing above the loaders changes, except for text ids (`text_id`): an id that only
+ever becomes a global ID or a cursor (a seat's, a membership's: unique per row, so each
+would be parsed into a UUID and printed back once) stays the text of the UUID, as SQLite
+stores it and as `str` prints asyncpg's UUIDs: the same characters either way.
 
 Placeholders differ: `?` on SQLite, `$n` on PostgreSQL, where a list of keys is one array
 parameter (`= ANY($1)`, one prepared statement whatever the number of keys).
@@ -36,6 +39,7 @@ class Column:
     sql: str
     model: type[Model]
     name: str
+    text: bool = False
 
 
 def _field_of(column: Column) -> Field[Any]:
@@ -46,6 +50,16 @@ def _field_of(column: Column) -> Field[Any]:
 
 def column(key: str, sql: str, model: type[Model], name: str) -> Column:
     return Column(key=key, sql=sql, model=model, name=name)
+
+
+def text_id(key: str, sql: str, model: type[Model], name: str) -> Column:
+    """A UUID column read as its canonical text (lower-case, hyphenated), not parsed."""
+    return Column(key=key, sql=sql, model=model, name=name, text=True)
+
+
+def _as_text(value: Any) -> str | None:
+    # SQLite answers the stored text; asyncpg a UUID, printed in the same spelling.
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 class Params:
@@ -87,8 +101,13 @@ def _converters(columns: Sequence[Column]) -> list[Callable[[Any], Any]]:
             found = ids[value] = value if isinstance(value, UUID) else UUID(value)
         return found
 
-    fields = [_field_of(c) for c in columns]
-    return [uuid if isinstance(f, UUIDField) else f.to_python_value for f in fields]
+    def convert(column: Column) -> Callable[[Any], Any]:
+        if column.text:
+            return _as_text
+        field = _field_of(column)
+        return uuid if isinstance(field, UUIDField) else field.to_python_value
+
+    return [convert(c) for c in columns]
 
 
 async def select(
