@@ -23,8 +23,9 @@ ASSIGNMENT_FIELDS = (
 )
 
 # The same columns as raw SQL (schema.loaders.raw), for the loaders of every users page.
+# A seat's id only becomes its global ID: it stays text.
 ASSIGNMENT_COLUMNS = (
-    raw.column("id", "sa.id", SeatAssignment, "id"),
+    raw.text_id("id", "sa.id", SeatAssignment, "id"),
     raw.column("assigned_at", "sa.assigned_at", SeatAssignment, "assigned_at"),
     raw.column("unassigned_at", "sa.unassigned_at", SeatAssignment, "unassigned_at"),
     raw.column("unassign_reason", "sa.unassign_reason", SeatAssignment, "unassign_reason"),
@@ -64,7 +65,7 @@ class AssignmentByIdLoader(RowLoader[UUID, Row | None]):
             lambda p: f"{_SEATS} WHERE {p.is_in('sa.id', keys)}",
         )
         readable = (r for r in rows if _readable(self.scope, r))
-        return by_key(keys, readable, lambda r: r["id"])
+        return by_key(keys, readable, lambda r: UUID(r["id"]))
 
 
 class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
