@@ -9,10 +9,15 @@ older generations, whose collections then walked every long-lived object of the 
 on PostgreSQL under the read benchmark.
 
 So, once the app has started: what exists then (imports, the schema) is moved out of the
-collector's sight for good (`gc.freeze`), and young collections run every 50,000
-allocations, which lets a request's objects die young instead of reaching the old
-generations. Cycles are still collected, only less often; memory between collections
-grows by at most the young generation (a few MB).
+collector's sight for good (`gc.freeze`), and young collections run every 200,000 net
+allocations of containers, which lets a request's objects die young instead of reaching
+the old generations. Cycles are still collected, only less often; memory between
+collections grows by at most the cyclic garbage of that many allocations (tens of MB at
+worst; a request's objects are freed by reference counting whatever the thresholds).
+
+Measured on the users page (PostgreSQL, CPU per request, 3 interleaved rounds on a busy
+machine): 36.2 ms with gc.freeze alone and the default thresholds, 24.5 ms with young
+collections every 50,000, 22.8 ms every 200,000, 22.8 ms with the collector disabled.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import gc
 
 # Allocations (net of deallocations) between young collections, then young collections
 # per middle one and middle collections per full one.
-THRESHOLDS = (50_000, 20, 100)
+THRESHOLDS = (200_000, 50, 1000)
 
 
 def settle_after_startup() -> None:
