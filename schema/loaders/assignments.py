@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from uuid import UUID
 
 from domain.access import ReadScope
@@ -89,10 +90,18 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
             )
 
         rows = await raw.select(SeatAssignment, ASSIGNMENT_COLUMNS, current)
+        if all(self.scope.reads_all_of(a) for a in accounts):
+            # An admin's own accounts: every seat of these members is readable (a key of
+            # such an account is readable, and the grouping leaves out the rows of pairs
+            # nobody asked for).
+            if len(accounts) == 1:
+                # One account, as on a users page: grouped by user alone.
+                (account,) = accounts
+                by_user: dict[UUID, list[Row]] = defaultdict(list)
+                for row in rows:
+                    by_user[row["user_id"]].append(row)
+                return [by_user.get(u, []) if a == account else [] for a, u in keys]
+            return grouped(keys, rows, _member_of)
         allowed = set(readable)
-        if all(self.scope.reads_all_of(a) for a, _ in allowed):
-            # An admin's own accounts: every seat of these members is readable.
-            seats = (r for r in rows if _member_of(r) in allowed)
-        else:
-            seats = (r for r in rows if _member_of(r) in allowed and _readable(self.scope, r))
+        seats = (r for r in rows if _member_of(r) in allowed and _readable(self.scope, r))
         return grouped(keys, seats, _member_of)
