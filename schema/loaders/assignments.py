@@ -24,9 +24,8 @@ ASSIGNMENT_FIELDS = (
 )
 
 # The same columns as raw SQL (schema.loaders.raw), for the loaders of every users page.
-# A seat's id only becomes its global ID: it stays text.
 ASSIGNMENT_COLUMNS = (
-    raw.text_id("id", "sa.id", SeatAssignment, "id"),
+    raw.column("id", "sa.id", SeatAssignment, "id"),
     raw.column("assigned_at", "sa.assigned_at", SeatAssignment, "assigned_at"),
     raw.column("unassigned_at", "sa.unassigned_at", SeatAssignment, "unassigned_at"),
     raw.column("unassign_reason", "sa.unassign_reason", SeatAssignment, "unassign_reason"),
@@ -35,6 +34,12 @@ ASSIGNMENT_COLUMNS = (
     raw.column("subscription__contract__account_id", "c.account_id", Contract, "account_id"),
     raw.column("subscription__product_id", "ps.product_id", ProductSubscription, "product_id"),
     raw.column("subscription__contract_id", "ps.contract_id", ProductSubscription, "contract_id"),
+)
+# The current seats of members (300 on a users page): there a seat's id only becomes its
+# global ID, so it stays text.
+CURRENT_SEAT_COLUMNS = (
+    raw.text_id("id", "sa.id", SeatAssignment, "id"),
+    *ASSIGNMENT_COLUMNS[1:],
 )
 _SEATS = (
     "FROM seat_assignment sa JOIN product_subscription ps ON ps.id = sa.subscription_id"
@@ -66,7 +71,7 @@ class AssignmentByIdLoader(RowLoader[UUID, Row | None]):
             lambda p: f"{_SEATS} WHERE {p.is_in('sa.id', keys)}",
         )
         readable = (r for r in rows if _readable(self.scope, r))
-        return by_key(keys, readable, lambda r: UUID(r["id"]))
+        return by_key(keys, readable, lambda r: r["id"])
 
 
 class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
@@ -89,7 +94,7 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
                 f" AND {p.is_in('c.account_id', accounts)} ORDER BY sa.assigned_at, sa.id"
             )
 
-        rows = await raw.select(SeatAssignment, ASSIGNMENT_COLUMNS, current)
+        rows = await raw.select(SeatAssignment, CURRENT_SEAT_COLUMNS, current)
         if all(self.scope.reads_all_of(a) for a in accounts):
             # An admin's own accounts: every seat of these members is readable (a key of
             # such an account is readable, and the grouping leaves out the rows of pairs
