@@ -21,6 +21,7 @@ from app.exports import AuditExport
 from app.graphiql import STATIC_DIR, StaticAssets, favicon
 from app.graphql_http import GraphQLEndpoint
 from app.graphql_ws import GraphQLWebSocket
+from app.heap import settle_after_startup
 from infra.db import close_db, init_db
 from infra.settings import Settings, get_settings
 from models import Account
@@ -39,9 +40,14 @@ def create_app(
     *,
     manage_database: bool = True,
     clock: Callable[[], float] = time.time,
+    tune_gc: bool | None = None,
 ) -> Starlette:
     """The app. `manage_database=False` leaves opening the database to the caller (tests
-    that also touch the database directly); `clock` is the time of /graphql (tests)."""
+    that also touch the database directly); `clock` is the time of /graphql (tests);
+    `tune_gc` sets the process's garbage collector for serving (app/heap.py), by default
+    when the app manages its database, as when uvicorn serves it (not in tests, which
+    share their process)."""
+    tune_gc = manage_database if tune_gc is None else tune_gc
     settings = settings or get_settings()
     endpoint = GraphQLEndpoint(schema or default_schema, settings, clock=clock)
     feed = AccountEventFeed(interval=settings.account_events_poll_seconds, clock=clock)
@@ -53,6 +59,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await init_db(settings)
+        if tune_gc:
+            settle_after_startup()
         app.state.redis = Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=1
         )

@@ -59,7 +59,7 @@ from domain.principals import PartnerPrincipal, Principal
 from infra.settings import Settings
 from models import OutboxMessage
 from schema.compiled.schema import CompilingSchema
-from schema.context import build_context
+from schema.context import Context, build_context
 from schema.limits.numbers import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from workers.enqueue import enqueue_after_commit, queue_client
 
@@ -112,6 +112,27 @@ class GraphQLEndpoint:
         self._execution_options: dict[str, Any] = (
             {"compiled": settings.compiled_execution} if isinstance(schema, CompilingSchema) else {}
         )
+
+    async def _execute(
+        self,
+        document: Document,
+        params: dict[str, Any],
+        context: Context,
+        allowed: set[OperationType],
+    ) -> ExecutionResult:
+        try:
+            result: ExecutionResult = await self.schema.execute(
+                document.text,
+                variable_values=params.get("variables"),
+                context_value=context,
+                operation_name=params.get("operationName"),
+                allowed_operation_types=allowed,
+                **self._execution_options,
+            )
+        finally:
+            # The answer holds plain values from here on (schema.loaders.registry).
+            context.loaders.release()
+        return result
 
     async def hand_over(self, messages: Sequence[OutboxMessage]) -> object:
         """Outbox rows of a committed mutation, to the queue now rather than at the next
@@ -208,14 +229,7 @@ class GraphQLEndpoint:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         try:
-            result = await self.schema.execute(
-                document.text,
-                variable_values=params.get("variables"),
-                context_value=context,
-                operation_name=params.get("operationName"),
-                allowed_operation_types=allowed,
-                **self._execution_options,
-            )
+            result = await self._execute(document, params, context, allowed)
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.MUTATION:
                 api_error = ApiError(

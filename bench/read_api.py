@@ -358,15 +358,26 @@ def _python_frames(frames: list[str]) -> list[str]:
     return python or frames[-1:]
 
 
+# Native frames of a thread blocked on a lock or a condition: with --native, py-spy counts
+# SQLite's worker thread waiting for its next statement (aiosqlite's queue) as active,
+# which made up 14 % of the samples while using no CPU. Such samples are left out.
+_WAITS = ("PyThread_acquire_lock_timed", "pthread_cond_timedwait", "pthread_cond_wait")
+
+
+def _waiting(frames: list[str]) -> bool:
+    return any(f.startswith(_WAITS) for f in frames[-4:])
+
+
 def summarize_samples(raw: str, top: int = 15) -> tuple[str, int]:
     """Own time (the sample's innermost frame) and total time (anywhere on the stack) per
-    function, from py-spy's raw format: one line per distinct stack, `f1;f2;...;fn count`."""
+    function, from py-spy's raw format: one line per distinct stack, `f1;f2;...;fn count`.
+    Samples of a thread waiting on a lock are left out (`_WAITS`)."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     packages: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, number = line.rpartition(" ")
-        if not stack:
+        if not stack or _waiting(stack.split(";")):
             continue
         frames = _python_frames([_short(f) for f in stack.split(";")])
         own[frames[-1]] += int(number)
@@ -770,7 +781,7 @@ def where_the_time_goes(
     title = (
         f"py-spy, {samples:,} samples at 200 Hz of the running server during {seconds:g} s of"
         " the same load, top 15 by own time; C frames count for the Python function calling"
-        " them, garbage collection apart"
+        " them, garbage collection apart; threads waiting on a lock left out"
     )
     return profile, title
 

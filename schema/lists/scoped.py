@@ -10,7 +10,15 @@ from uuid import UUID
 from tortoise.queryset import QuerySet
 
 from schema.ids import key_of
-from schema.pagination import Connection, PageInfo, keyset_page, page_args
+from schema.loaders.raw import Params
+from schema.pagination import (
+    Connection,
+    PageInfo,
+    RawList,
+    keyset_page,
+    page_args,
+    raw_keyset_page,
+)
 
 # An ID of the wrong type or of another account filters down to nothing, like an unknown one.
 NOWHERE = UUID(int=0)
@@ -58,3 +66,20 @@ async def page(
     # on the way) runs only for a caller who may read the list.
     queryset = query if isinstance(query, QuerySet) else await query()
     return await keyset_page(queryset, sort=sort, fields=fields, args=args, to_node=to_node)
+
+
+async def raw_page(
+    window: PageWindow,
+    *,
+    readable: bool,
+    listing: RawList,
+    where: Callable[[Params], str],
+    count: Callable[[], Awaitable[int]],
+    to_node: Callable[[dict[str, Any]], Any],
+) -> Connection[Any]:
+    """`page` for a list read with plain SQL (schema.pagination.RawList): the same checks
+    in the same order."""
+    args = page_args(*window)
+    if not readable:
+        return empty()
+    return await raw_keyset_page(listing, where, args=args, to_node=to_node, count=count)

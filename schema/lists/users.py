@@ -19,11 +19,26 @@ from schema.loaders.catalog import PlanByIdLoader, ProductByIdLoader
 from schema.loaders.contracts import ContractByIdLoader
 from schema.loaders.registry import node_maker
 from schema.loaders.subscriptions import SubscriptionByIdLoader
-from schema.loaders.users import MEMBER_FIELDS, ProductsByMemberLoader, UserByIdLoader
+from schema.loaders.users import (
+    MEMBER_COLUMNS,
+    MEMBER_FIELDS,
+    MEMBERS,
+    ProductsByMemberLoader,
+    UserByIdLoader,
+)
 from schema.lookahead import selects
-from schema.pagination import Connection
+from schema.pagination import Connection, RawList
 
 NODE = ("edges", "node")
+SORT = ("user__name", "id")
+# The same list as `directory.members` without a filter, as plain SQL: same rows, order
+# and cursors.
+MEMBER_LIST = RawList(
+    model=Membership,
+    columns=MEMBER_COLUMNS,
+    source=MEMBERS,
+    sort=(("user__name", "u.name"), ("id", "m.id")),
+)
 
 
 async def of_account(
@@ -36,29 +51,37 @@ async def of_account(
     before: str | None,
 ) -> Connection[Any]:
     wanted = wanted or UserFilter()
-
-    async def query() -> QuerySet[Membership]:
-        return await directory.members(
-            account_id,
-            directory.MemberFilter(
-                contract_id=filter_id(wanted.contract_id, "Contract"),
-                subscription_id=filter_id(wanted.subscription_id, "ProductSubscription"),
-                product_id=filter_id(wanted.product_id, "Product"),
-                assigned=wanted.assigned,
-                needs_transition=wanted.needs_transition,
-                search=wanted.search,
-            ),
-            within=info.context.scope.contracts_in(account_id),
-        )
-
-    page = await scoped.page(
-        (first, after, last, before),
-        readable=info.context.scope.can_read_account(account_id),
-        query=query,
-        sort=("user__name", "id"),
-        fields=MEMBER_FIELDS,
-        to_node=node_maker(UserByIdLoader),
+    scope = info.context.scope
+    kept = directory.MemberFilter(
+        contract_id=filter_id(wanted.contract_id, "Contract"),
+        subscription_id=filter_id(wanted.subscription_id, "ProductSubscription"),
+        product_id=filter_id(wanted.product_id, "Product"),
+        assigned=wanted.assigned,
+        needs_transition=wanted.needs_transition,
+        search=wanted.search,
     )
+    within = scope.contracts_in(account_id)
+    window = (first, after, last, before)
+    readable = scope.can_read_account(account_id)
+    to_node = node_maker(UserByIdLoader)
+    if kept == directory.MemberFilter() and within is None:
+        # Every member, for an admin: the page every admin screen opens, in plain SQL.
+        page = await scoped.raw_page(
+            window,
+            readable=readable,
+            listing=MEMBER_LIST,
+            where=lambda p: f"m.account_id = {p.one(account_id)}",
+            count=lambda: Membership.filter(account_id=account_id).count(),
+            to_node=to_node,
+        )
+    else:
+
+        async def query() -> QuerySet[Membership]:
+            return await directory.members(account_id, kept, within=within)
+
+        page = await scoped.page(
+            window, readable=readable, query=query, sort=SORT, fields=MEMBER_FIELDS, to_node=to_node
+        )
     await preload_members(info, [(e.node.account_id, e.node.user_id) for e in page.edges])
     return page
 

@@ -6,16 +6,26 @@ from uuid import UUID
 
 from domain import directory
 from models import Account, Partner
+from schema.loaders import raw
 from schema.loaders.registry import Row, RowLoader, by_key
 
 ACCOUNT_FIELDS = ("id", "name")
+# The same columns as raw SQL (schema.loaders.raw): every account screen starts here.
+ACCOUNT_COLUMNS = (
+    raw.column("id", "a.id", Account, "id"),
+    raw.column("name", "a.name", Account, "name"),
+)
 PARTNER_FIELDS = ("id", "code", "name", "kind", "contact_email")
 
 
 class AccountByIdLoader(RowLoader[UUID, Row | None]):
     async def load_rows(self, keys: list[UUID]) -> list[Row | None]:
         readable = [k for k in keys if self.scope.can_read_account(k)]
-        rows = await Account.filter(id__in=readable).values(*ACCOUNT_FIELDS)
+        if not readable:
+            return [None for _ in keys]
+        rows = await raw.select(
+            Account, ACCOUNT_COLUMNS, lambda p: f"FROM account a WHERE {p.is_in('a.id', readable)}"
+        )
         return by_key(keys, rows, lambda r: r["id"])
 
 

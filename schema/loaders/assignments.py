@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from uuid import UUID
 
 from domain.access import ReadScope
@@ -33,6 +34,12 @@ ASSIGNMENT_COLUMNS = (
     raw.column("subscription__contract__account_id", "c.account_id", Contract, "account_id"),
     raw.column("subscription__product_id", "ps.product_id", ProductSubscription, "product_id"),
     raw.column("subscription__contract_id", "ps.contract_id", ProductSubscription, "contract_id"),
+)
+# The current seats of members (300 on a users page): there a seat's id only becomes its
+# global ID, so it stays text.
+CURRENT_SEAT_COLUMNS = (
+    raw.text_id("id", "sa.id", SeatAssignment, "id"),
+    *ASSIGNMENT_COLUMNS[1:],
 )
 _SEATS = (
     "FROM seat_assignment sa JOIN product_subscription ps ON ps.id = sa.subscription_id"
@@ -87,11 +94,19 @@ class CurrentAssignmentsByMemberLoader(RowLoader[MemberKey, list[Row]]):
                 f" AND {p.is_in('c.account_id', accounts)} ORDER BY sa.assigned_at, sa.id"
             )
 
-        rows = await raw.select(SeatAssignment, ASSIGNMENT_COLUMNS, current)
+        rows = await raw.select(SeatAssignment, CURRENT_SEAT_COLUMNS, current)
+        if all(self.scope.reads_all_of(a) for a in accounts):
+            # An admin's own accounts: every seat of these members is readable (a key of
+            # such an account is readable, and the grouping leaves out the rows of pairs
+            # nobody asked for).
+            if len(accounts) == 1:
+                # One account, as on a users page: grouped by user alone.
+                (account,) = accounts
+                by_user: dict[UUID, list[Row]] = defaultdict(list)
+                for row in rows:
+                    by_user[row["user_id"]].append(row)
+                return [by_user.get(u, []) if a == account else [] for a, u in keys]
+            return grouped(keys, rows, _member_of)
         allowed = set(readable)
-        if all(self.scope.reads_all_of(a) for a, _ in allowed):
-            # An admin's own accounts: every seat of these members is readable.
-            seats = (r for r in rows if _member_of(r) in allowed)
-        else:
-            seats = (r for r in rows if _member_of(r) in allowed and _readable(self.scope, r))
+        seats = (r for r in rows if _member_of(r) in allowed and _readable(self.scope, r))
         return grouped(keys, seats, _member_of)

@@ -32,6 +32,19 @@ class Loaders:
             loader = self._made[kind] = kind(self)
         return loader
 
+    def release(self) -> None:
+        """Let go of what the request loaded, once its answer is written. A loader and
+        this registry refer to each other (and a DataLoader to itself, through its bound
+        `load_fn`), so without this the rows, nodes and futures of every request (1,500
+        objects on a users page) wait for the cyclic garbage collector, which then walks
+        them all; emptied, they are freed by reference counting when the request ends.
+        Loaders made later start afresh."""
+        for loader in self._made.values():
+            loader.clear_all()
+            loader.nodes.clear()
+            loader.batch = None
+        self._made.clear()
+
 
 class RowLoader(DataLoader[K, R], Generic[K, R]):
     """A DataLoader of one request. Subclasses write `load_rows` (one query for many keys)

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from domain import directory
 from domain.access import ReadScope
-from models import Membership
+from models import Account, Membership, User
+from schema.loaders import raw
 from schema.loaders.catalog import ProductByIdLoader
 from schema.loaders.registry import Row, RowLoader, by_key
 
@@ -22,6 +23,23 @@ MEMBER_FIELDS = (
     "user__name",
     "user__email",
     "user__locale",
+)
+
+# The same columns as raw SQL (schema.loaders.raw), for the users page of every admin
+# screen. The membership's id only becomes the User's global ID and the page's cursors:
+# it stays text.
+MEMBER_COLUMNS = (
+    raw.column("account__name", "a.name", Account, "name"),
+    raw.text_id("id", "m.id", Membership, "id"),
+    raw.column("role", "m.role", Membership, "role"),
+    raw.column("account_id", "m.account_id", Membership, "account_id"),
+    raw.column("user_id", "m.user_id", Membership, "user_id"),
+    raw.column("user__name", "u.name", User, "name"),
+    raw.column("user__email", "u.email", User, "email"),
+    raw.column("user__locale", "u.locale", User, "locale"),
+)
+MEMBERS = (
+    "FROM membership m JOIN account a ON a.id = m.account_id JOIN app_user u ON u.id = m.user_id"
 )
 
 MemberKey = tuple[UUID, UUID]

@@ -37,7 +37,6 @@ class SeatAssignment(Node):
     unassign_reason: UnassignReason | None = strawberry.field(
         description="Why it was removed; null while active."
     )
-    key: strawberry.Private[UUID]
     subscription_id: strawberry.Private[UUID]
     product_id: strawberry.Private[UUID]
     user_id: strawberry.Private[UUID]
@@ -48,7 +47,6 @@ class SeatAssignment(Node):
         reason = row["unassign_reason"]
         return cls(
             id=strawberry.ID(to_global_id("SeatAssignment", row["id"])),
-            key=row["id"],
             assigned_at=row["assigned_at"],
             unassigned_at=row["unassigned_at"],
             unassign_reason=to_graphql(UnassignReason, reason) if reason else None,

@@ -35,7 +35,6 @@ class User(Node):
     account_name: str = strawberry.field(
         description="Name of the account, readable by the member even where `account` is not."
     )
-    key: strawberry.Private[UUID]
     account_id: strawberry.Private[UUID]
     user_id: strawberry.Private[UUID]
 
@@ -43,7 +42,6 @@ class User(Node):
     def from_row(cls, row: dict[str, Any]) -> User:
         return cls(
             id=strawberry.ID(to_global_id("User", row["id"])),
-            key=row["id"],
             name=row["user__name"],
             email=row["user__email"],
             locale=row["user__locale"],

@@ -10,11 +10,13 @@ import pytest
 
 from domain.access import read_scope
 from domain.principals import MemberPrincipal
-from models import Product, ProductSubscription, SeatAssignment
+from models import Membership, Product, ProductSubscription, SeatAssignment
 from models.enums import Role, UnassignReason
+from schema.loaders import raw
 from schema.loaders.assignments import (
     ASSIGNMENT_COLUMNS,
     ASSIGNMENT_FIELDS,
+    CURRENT_SEAT_COLUMNS,
     AssignmentByIdLoader,
     CurrentAssignmentsByMemberLoader,
 )
@@ -25,6 +27,7 @@ from schema.loaders.subscriptions import (
     SUBSCRIPTION_FIELDS,
     SubscriptionByIdLoader,
 )
+from schema.loaders.users import MEMBER_COLUMNS, MEMBER_FIELDS, MEMBERS
 from tests.support import factories as f
 from tests.support.graphql import counting_sql
 
@@ -90,9 +93,11 @@ async def _same_rows_as_values() -> None:
         .order_by("assigned_at", "id")
         .values(*ASSIGNMENT_FIELDS)
     )
+    # (except a member's current seats' ids, kept as their text: they only become global
+    # IDs)
     assert _typed([*current[0], *current[1]]) == _typed(
-        [r for r in active if r["user_id"] == alice.id]
-        + [r for r in active if r["user_id"] == bob.id]
+        [{**r, "id": str(r["id"])} for r in active if r["user_id"] == alice.id]
+        + [{**r, "id": str(r["id"])} for r in active if r["user_id"] == bob.id]
     )
     assert [len(group) for group in current] == [2, 1]
     expected = await ProductSubscription.filter(id__in=subscription_ids).values(
@@ -109,11 +114,26 @@ async def _same_rows_as_values() -> None:
         "2026-11-03T08:30:00.000250+00:00",
     ]
     assert current[1][0]["assigned_at"].isoformat() == "2026-11-02T09:00:00+00:00"
+    # And the members of a users page are those of the queryset (ids as text too)
+    members = await raw.select(
+        Membership,
+        MEMBER_COLUMNS,
+        lambda p: f"{MEMBERS} WHERE m.account_id = {p.one(acme.id)} ORDER BY u.name, m.id",
+    )
+    expected = (
+        await Membership.filter(account_id=acme.id)
+        .order_by("user__name", "id")
+        .values(*MEMBER_FIELDS)
+    )
+    assert len(members) == 2
+    assert _typed(members) == _typed([{**r, "id": str(r["id"])} for r in expected])
 
 
 def test_the_raw_columns_are_the_values_fields() -> None:
     # The types build their objects from these keys (from_row): the same on both paths
     assert tuple(c.key for c in ASSIGNMENT_COLUMNS) == ASSIGNMENT_FIELDS
+    assert tuple(c.key for c in CURRENT_SEAT_COLUMNS) == ASSIGNMENT_FIELDS
+    assert tuple(c.key for c in MEMBER_COLUMNS) == MEMBER_FIELDS
     assert tuple(c.key for c in SUBSCRIPTION_COLUMNS) == SUBSCRIPTION_FIELDS
     assert tuple(c.key for c in PRODUCT_COLUMNS) == PRODUCT_FIELDS
 
