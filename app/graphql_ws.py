@@ -334,6 +334,8 @@ class _Connection:
                 "INTERNAL_SERVER_ERROR", f"Internal server error (request {request_id})"
             )
             await self._finish(operation_id, {"type": "error", "payload": [masked]})
+        finally:
+            context.loaders.release()
 
     async def _finish(self, operation_id: str, message: dict[str, Any]) -> None:
         # Forgotten first: the client may reuse the id as soon as it reads the message.

@@ -44,6 +44,7 @@ class Context:
         """A new instant and empty loaders: a subscription answers each event as a request
         of its own would, never from what the loaders read for an earlier one."""
         self.now = now
+        self.loaders.release()  # the previous event's answer is written by now
         self.loaders = Loaders(self.scope)
 
 

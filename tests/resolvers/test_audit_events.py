@@ -104,7 +104,7 @@ def node(row: AuditEvent, actor_name: str | None, request_id: str | None, detail
         "actor": row.actor,
         "actorName": actor_name,
         "subjectType": row.subject_type,
-        "subjectId": to_global_id(row.subject_type, row.subject_id),  # type: ignore[arg-type]
+        "subjectId": to_global_id(row.subject_type, row.subject_id),
         "requestId": request_id,
         "details": json.dumps(details, sort_keys=True),
         "createdAt": row.created_at.isoformat(),
