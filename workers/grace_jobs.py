@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from domain.grace_expiry import BATCH, ExpiryReport, due_count, expire_grace_periods
+from domain.grace_expiry import BATCH, LANES, ExpiryReport, due_count, expire_grace_periods
 from domain.grace_reminders import send_grace_reminders
 
 WORKER_BUDGET = 40.0
@@ -54,6 +54,7 @@ async def expire_grace_periods_job(
         as_of=when,
         now=dt.datetime.now(dt.UTC),
         batch_size=batch_size or BATCH,
+        lanes=LANES,
         on_batch=on_batch,
         keep_going=_budget(WORKER_BUDGET if "job_id" in ctx else None),
     )
