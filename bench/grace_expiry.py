@@ -1,9 +1,13 @@
 """Benchmark: the grace-period expiry of 100,000 due trade-ins holding 300,000 seats, on
 PostgreSQL, beside one raw UPDATE of the same seat rows (the floor).
 
-    python -m bench.grace_expiry [--trade-ins 100000] [--batch-size 1000] [--no-record]
+    python -m bench.grace_expiry [--trade-ins 100000] [--batch-size 1000] [--lanes 2]
+                                 [--no-record]
 
-A throwaway PostgreSQL cluster (tests/support/postgres.py), migrated, with the catalog. The
+A throwaway PostgreSQL cluster (tests/support/postgres.py, fsync off as in the tests) started
+with the memory and WAL sizes of a production server (`SETTINGS`: the defaults' 128 MB of
+shared buffers hold less than the seat table and its indexes, and 1 GB of WAL forces
+checkpoints in the middle of the run), migrated, with the catalog. The
 data is generated with set-based SQL (generate_series), not the ORM: `--trade-ins` due
 trade-ins (AutoCAD LT traded in for AutoCAD) and as many not yet due, ten per account,
 each source with three active seats (the account's three users; its one admin gets the
@@ -12,7 +16,8 @@ emails). Then, in this order:
    subscription_id IN (sources of the due trade-ins) AND unassigned_at IS NULL`, timed,
    then rolled back (and the table vacuumed, so the next step starts from clean pages);
 2. the expiry itself (`domain.grace_expiry.expire_grace_periods`, what the job and the cron
-   run), batches of `--batch-size`, timed from the first claim to the last commit;
+   run), batches of `--batch-size`, `--lanes` at once (the job's `LANES`), timed from the
+   first claim to the last commit;
 3. checks: every due trade-in completed, its seats ended, one audit event and one email
    each; the trade-ins not yet due untouched.
 Results go to bench/RESULTS.md between the grace-expiry markers (unless `--no-record`).
@@ -28,18 +33,28 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
 
 from bench.upgrades import write_results
-from domain.grace_expiry import ExpiryReport, expire_grace_periods
+from domain.grace_expiry import LANES, ExpiryReport, expire_grace_periods
 from infra.db import tortoise_config
 from tests.support.databases import build_template
-from tests.support.postgres import PostgresUnavailable, start_cluster
+from tests.support.postgres import PostgresCluster, PostgresUnavailable, start_cluster
 
 BEGIN, END = "<!-- grace-expiry:begin -->", "<!-- grace-expiry:end -->"
 AS_OF = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+# Server settings of the benchmark's cluster (the tests' cluster keeps PostgreSQL's
+# defaults): a production server's memory and WAL sizes for this data (about 500 MB).
+SETTINGS = {
+    "shared_buffers": "1GB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "wal_buffers": "64MB",
+    "work_mem": "64MB",
+}
 PER_ACCOUNT = 10  # trade-ins per account
 SEATS = 3  # seats per source subscription
 
@@ -102,9 +117,11 @@ class Figures:
     trade_ins: int
     generate_s: float
     floor_s: float
+    floor_db_cpu_s: float
     floor_rows: int
     expiry_s: float
     expiry_cpu_s: float
+    expiry_db_cpu_s: float
     batches: int
     report: ExpiryReport
     load: tuple[float, float]  # 1-minute load average before the floor, after the expiry
@@ -128,23 +145,45 @@ async def generate(url: str, due: int) -> float:
         await connection.close()
 
 
-async def floor(url: str) -> tuple[float, int]:
-    """One raw UPDATE of the due trade-ins' seats, rolled back; then vacuumed."""
+def server_cpu(cluster: PostgresCluster) -> float:
+    """CPU seconds spent so far by the cluster's processes: the postmaster, with its exited
+    children (connections closed), and its live children. On a machine shared with other
+    work, the database's share of the wall time."""
+    postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid, parent = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            ticks += sum(int(f) for f in fields[11:15])  # own and reaped children's
+        elif parent == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def floor(url: str, cluster: PostgresCluster) -> tuple[float, float, int]:
+    """One raw UPDATE of the due trade-ins' seats, rolled back; then vacuumed. Returns
+    (seconds, the database's CPU seconds, rows)."""
     connection = await asyncpg.connect(url)
     try:
         transaction = connection.transaction()
         await transaction.start()
-        started = time.perf_counter()
+        db_cpu, started = server_cpu(cluster), time.perf_counter()
         status = await connection.execute(FLOOR, AS_OF)
-        elapsed = time.perf_counter() - started
+        elapsed, db_cpu = time.perf_counter() - started, server_cpu(cluster) - db_cpu
         await transaction.rollback()
         await connection.execute("VACUUM ANALYZE seat_assignment")
-        return elapsed, int(status.split()[-1])
+        return elapsed, db_cpu, int(status.split()[-1])
     finally:
         await connection.close()
 
 
-async def expire(url: str, batch_size: int) -> tuple[float, float, int, ExpiryReport]:
+async def expire(url: str, batch_size: int, lanes: int) -> tuple[float, float, int, ExpiryReport]:
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     batches = 0
 
@@ -156,7 +195,9 @@ async def expire(url: str, batch_size: int) -> tuple[float, float, int, ExpiryRe
 
     try:
         cpu, started = time.process_time(), time.perf_counter()
-        report = await expire_grace_periods(as_of=AS_OF, batch_size=batch_size, on_batch=on_batch)
+        report = await expire_grace_periods(
+            as_of=AS_OF, batch_size=batch_size, lanes=lanes, on_batch=on_batch
+        )
         return time.perf_counter() - started, time.process_time() - cpu, batches, report
     finally:
         await Tortoise.close_connections()
@@ -185,23 +226,35 @@ async def check(url: str, due: int) -> None:
 
 
 def run(args: argparse.Namespace) -> Figures:
-    cluster = start_cluster()
+    cluster = start_cluster(SETTINGS)
     try:
         url = cluster.create_database("bench")
         asyncio.run(build_template(url, demo=False))
         print(f"generating {args.trade_ins:,} due trade-ins (and as many not due)", file=sys.stderr)
         generate_s = asyncio.run(generate(url, args.trade_ins))
         load_before = os.getloadavg()[0]
-        floor_s, floor_rows = asyncio.run(floor(url))
+        floor_s, floor_db_cpu_s, floor_rows = asyncio.run(floor(url, cluster))
+        db_cpu = server_cpu(cluster)
         assert floor_rows == SEATS * args.trade_ins, floor_rows
         print(f"floor: {floor_rows:,} rows in {floor_s:.2f} s; expiring", file=sys.stderr)
-        expiry_s, cpu_s, batches, report = asyncio.run(expire(url, args.batch_size))
+        expiry_s, cpu_s, batches, report = asyncio.run(expire(url, args.batch_size, args.lanes))
+        expiry_db_cpu_s = server_cpu(cluster) - db_cpu
         load = (load_before, os.getloadavg()[0])
         asyncio.run(check(url, args.trade_ins))
     finally:
         cluster.stop()
     return Figures(
-        args.trade_ins, generate_s, floor_s, floor_rows, expiry_s, cpu_s, batches, report, load
+        args.trade_ins,
+        generate_s,
+        floor_s,
+        floor_db_cpu_s,
+        floor_rows,
+        expiry_s,
+        cpu_s,
+        expiry_db_cpu_s,
+        batches,
+        report,
+        load,
     )
 
 
@@ -280,6 +333,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.grace_expiry", description=__doc__)
     parser.add_argument("--trade-ins", type=int, default=100_000, help="due trade-ins")
     parser.add_argument("--batch-size", type=int, default=1000, help="trade-ins per transaction")
+    parser.add_argument("--lanes", type=int, default=LANES, help="batches at once")
     parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
     # `python -m bench` passes its own arguments on to every benchmark: ignore the others.
     args, _ = parser.parse_known_args()
