@@ -258,6 +258,50 @@ def run(args: argparse.Namespace) -> Figures:
     )
 
 
+# What the section says about earlier runs and what changed since (kept by hand: the run
+# writes only the figures above it).
+HISTORY = """Where the time goes (EXPLAIN (ANALYZE, BUFFERS) of single batches, perf of the
+backend, pg_stat_statements over whole runs): the floor and the expiry are both mostly
+index maintenance. Ending a seat cannot be a HOT update (`unassigned_at` is in the
+predicate of the one-active-seat index), so every ended seat writes a new entry in each of
+the seat table's three other indexes; the claim writes five per trade-in, the audit
+events two, the emails four, and 200,000 foreign-key checks (audit and outbox rows to
+their account) run as triggers. Per batch of 1,000 the expiry touches about 160,000
+buffers where the floor's share is 45,000. No plan scans more than its batch (one did:
+see `moved` below), and the batch size does not matter: with two lanes, batches of
+1,000, 5,000 and 10,000 took 34 to 38 s of database CPU and 43 to 56 s at load 6, within
+the noise of one another; 1,000 keeps transactions short. What changed, each measured
+against the code before it on the same data:
+- lanes: the run works two batches at once (`LANES`, what the worker job runs), so the
+  database's work spreads over both cores instead of one statement at a time: the same
+  database CPU (36 s both ways over 100 batches at load 5 to 6), wall time 83 s to 56 s;
+- `moved` (the users already on the target, who lose nothing) read once per batch from
+  the targets' active seats, instead of an EXISTS per seat that the planner evaluated
+  twice, or (when made a CTE of its own) hashed over a scan of all 600,000 seats: 131,000
+  buffers a batch to 116,000 in the batch's main statement;
+- migration 0004: the subscription's status lost its index (nothing searches by it) and
+  the table has fill factor 90, so turning the sources REPLACED is a HOT update where the
+  page has room (46 % of them on this freshly generated data, whose due sources fill
+  whole pages): that statement's buffers a batch 19,500 to 11,600, its time over 100
+  batches about 6.5 s to 3 to 5 s;
+- the benchmark's cluster sizes (shared buffers that hold the working set, no checkpoint
+  during the run): the floor's database CPU 7.5 s to about 5 s (one run each, load 4).
+Left as they are: the foreign-key checks (dropping them, tried on a copy only, saved
+about 14 % of the database CPU over 30 batches), and the seat table's indexes on
+`subscription_id` and `user_id` (every query of seats by either also asks for active
+seats, so partial indexes would serve them and spare the expiry and the floor two index
+entries per seat: the floor's database CPU fell from about 5 s to 3 s without them; a
+decision about history queries and deletes, not taken here).
+
+Before these changes (2026-12-01 15:30 UTC, load 1.1, the tests' cluster defaults, one
+lane): expiry 35.21 s, floor 8.66 s (4.1 x). Earlier design, measured the same way the
+same day (load about 3): the batch's emails and audit events built in Python and written
+with `unnest` took 56.86 s, 4.9 x a floor of 11.53 s, of which 17.32 s was the Python
+process's CPU; built in SQL (data-modifying CTEs) the CPU fell to about 2 s for the whole
+run. Without `SET LOCAL jit = off`, PostgreSQL spent about 200 ms a batch compiling the
+statement (EXPLAIN ANALYZE, 20,000 trade-ins)."""
+
+
 def section(f: Figures, args: argparse.Namespace) -> str:
     ratio = f.expiry_s / f.floor_s
     met = f.expiry_s < 10 and ratio <= 10
@@ -287,45 +331,47 @@ def section(f: Figures, args: argparse.Namespace) -> str:
     r = f.report
     rows = "\n".join(
         [
-            "| step | time | rows | rows/s |",
-            "|---|---:|---:|---:|",
+            "| step | time | database CPU | rows | rows/s |",
+            "|---|---:|---:|---:|---:|",
             f"| floor: one raw `UPDATE` of the due seats (rolled back) | {f.floor_s:.2f} s "
-            f"| {f.floor_rows:,} seats | {f.floor_rows / f.floor_s:,.0f} seats |",
-            f"| whole expiry: {f.batches} batches of {args.batch_size:,} (claim with SKIP "
-            "LOCKED, trade-ins, sources, seats, audit, emails) "
-            f"| {f.expiry_s:.2f} s | {r.trade_ins:,} trade-ins, {r.seats:,} seats, "
+            f"| {f.floor_db_cpu_s:.2f} s | {f.floor_rows:,} seats "
+            f"| {f.floor_rows / f.floor_s:,.0f} seats |",
+            f"| whole expiry: {f.batches} batches of {args.batch_size:,}, {args.lanes} at once "
+            "(claim with SKIP LOCKED, trade-ins, sources, seats, audit, emails) "
+            f"| {f.expiry_s:.2f} s | {f.expiry_db_cpu_s:.2f} s "
+            f"| {r.trade_ins:,} trade-ins, {r.seats:,} seats, "
             f"{r.emails:,} emails | {r.seats / f.expiry_s:,.0f} seats, "
             f"{r.trade_ins / f.expiry_s:,.0f} trade-ins |",
         ]
     )
+    settings = ", ".join(f"{name}={value}" for name, value in SETTINGS.items())
     return f"""## Grace-period expiry: {f.trade_ins:,} due trade-ins, {f.floor_rows:,} seats
 
 Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.grace_expiry
---trade-ins {f.trade_ins} --batch-size {args.batch_size}` on {platform.machine()},
-{os.cpu_count()} cores (shared), Python {platform.python_version()}, PostgreSQL from
-tests/support/postgres.py (a throwaway cluster, fsync off as in the tests). Data, generated
-with set-based SQL in {f.generate_s:.1f} s: {f.trade_ins:,} trade-ins in grace past their
-deadline and {f.trade_ins:,} not yet due, {PER_ACCOUNT} per account, each source with
-{SEATS} active seats; one admin per account. Load average of the machine (other sessions
-share it): {f.load[0]:.1f} before the floor, {f.load[1]:.1f} after the expiry.
+--trade-ins {f.trade_ins} --batch-size {args.batch_size} --lanes {args.lanes}` on
+{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()},
+PostgreSQL from tests/support/postgres.py (a throwaway cluster, fsync off as in the tests)
+started with {settings} (`SETTINGS`: a production server's sizes; the tests' cluster keeps
+the defaults, whose 128 MB of shared buffers hold less than the seat table and its indexes).
+Data, generated with set-based SQL in {f.generate_s:.1f} s then vacuumed and analysed:
+{f.trade_ins:,} trade-ins in grace past their deadline and {f.trade_ins:,} not yet due,
+{PER_ACCOUNT} per account, each source with {SEATS} active seats; one admin per account.
+Load average of the machine (other sessions share its cores): {f.load[0]:.1f} before the
+floor, {f.load[1]:.1f} after the expiry.
 
 {rows}
 
-The expiry's process spent {f.expiry_cpu_s:.2f} s of CPU (Python: the
-statements and the batch loop: on PostgreSQL the rows are built in SQL); the rest is the
-database. Checked after the run:
-every due trade-in COMPLETED at the run's time with its source REPLACED, its {SEATS} seats
-GRACE_EXPIRED, one audit event and one email each; the trade-ins not yet due and their seats
-untouched.
+Database CPU: the seconds of CPU the cluster's processes spent during the step (on a
+loaded machine, the wall time is longer by the time they waited for a core). The expiry's
+own process spent {f.expiry_cpu_s:.2f} s of CPU (the statements and the batch loop: on
+PostgreSQL the rows are built in SQL). Checked after the run: every due trade-in
+COMPLETED at the run's time with its source REPLACED, its {SEATS} seats GRACE_EXPIRED, one
+audit event and one email each; the trade-ins not yet due and their seats untouched.
 
 Target (100,000 trade-ins: whole expiry under 10 s and within 10 x of the raw floor):
 {verdict}.
 
-Earlier design, measured the same way the same day (load about 3): the batch's emails and
-audit events built in Python and written with `unnest` took 56.86 s, 4.9 x a floor of
-11.53 s, of which 17.32 s was the Python process's CPU; built in SQL (data-modifying CTEs)
-the CPU fell to about 2 s for the whole run. Without `SET LOCAL jit = off`, PostgreSQL
-spent about 200 ms a batch compiling the statement (EXPLAIN ANALYZE, 20,000 trade-ins).
+{HISTORY}
 """
 
 
