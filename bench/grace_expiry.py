@@ -285,7 +285,8 @@ against the code before it on the same data:
   whole pages): that statement's buffers a batch 19,500 to 11,600, its time over 100
   batches about 6.5 s to 3 to 5 s;
 - the benchmark's cluster sizes (shared buffers that hold the working set, no checkpoint
-  during the run): the floor's database CPU 7.5 s to about 5 s (one run each, load 4).
+  during the run): the floor's backend alone spent 7.5 s of CPU before, about 5 s after
+  (one run each, load 4).
 Left as they are: the foreign-key checks (dropping them, tried on a copy only, saved
 about 14 % of the database CPU over 30 batches), and the seat table's indexes on
 `subscription_id` and `user_id` (every query of seats by either also asks for active

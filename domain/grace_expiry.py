@@ -183,8 +183,8 @@ async def expire_grace_periods(
     demo); by default `as_of`."""
     report = ExpiryReport()
     if await _one_writer():
-        # SQLite: the lanes would only queue for its write lock, and a lane cancelled while
-        # queued can leave the connection's lock taken.
+        # SQLite's one writer: more lanes would only queue for its lock (and a lane
+        # cancelled while queued for it left the next query waiting forever, in a test).
         lanes = 1
 
     async def lane() -> None:
