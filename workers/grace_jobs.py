@@ -39,6 +39,7 @@ async def expire_grace_periods_job(
     ctx: dict[str, Any],
     as_of: dt.date | dt.datetime | None = None,
     batch_size: int | None = None,
+    lanes: int | None = None,
 ) -> str:
     """End the grace periods that are over as of `as_of` (default: now); returns the
     summary (a job's result is JSON)."""
@@ -54,7 +55,7 @@ async def expire_grace_periods_job(
         as_of=when,
         now=dt.datetime.now(dt.UTC),
         batch_size=batch_size or BATCH,
-        lanes=LANES,
+        lanes=lanes or LANES,
         on_batch=on_batch,
         keep_going=_budget(WORKER_BUDGET if "job_id" in ctx else None),
     )
