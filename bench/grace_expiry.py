@@ -275,6 +275,8 @@ against the code before it on the same data:
 - lanes: the run works two batches at once (`LANES`, what the worker job runs), so the
   database's work spreads over both cores instead of one statement at a time: the same
   database CPU (36 s both ways over 100 batches at load 5 to 6), wall time 83 s to 56 s;
+  whole benchmark at load 1.1, `--lanes 1`: 32.07 s (database CPU 32.6 s, floor 9.08 s),
+  `--lanes 2` (above): 16.41 s, so the other changes below gave about 9 % together;
 - `moved` (the users already on the target, who lose nothing) read once per batch from
   the targets' active seats, instead of an EXISTS per seat that the planner evaluated
   twice, or (when made a CTE of its own) hashed over a scan of all 600,000 seats: 131,000
