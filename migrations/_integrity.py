@@ -81,6 +81,66 @@ class AlterEnumField(AlterField):
         return None
 
 
+class DropFieldIndex(AlterField):
+    """A field that loses its single-column index (`db_index` no longer set): the state
+    changes as with Tortoise's AlterField, and the database only drops that index (Tortoise
+    names it the same on both databases). Tortoise's AlterField would rebuild a SQLite
+    table and lose its other indexes."""
+
+    def __init__(self, model_name: str, name: str, field: Any, index_name: str) -> None:
+        super().__init__(model_name, name, field)
+        self.index_name = index_name
+
+    def describe(self) -> str:
+        return f"Drop the index {self.index_name} of {self.model_name}.{self.name}"
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor:
+            await state_editor._run_sql(f'DROP INDEX IF EXISTS "{self.index_name}"')
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if not state_editor:
+            return
+        model = old_state.apps.get_model(f"{app_label}.{self.model_name}")
+        column = model._meta.fields_map[self.name].source_field or self.name
+        await state_editor._run_sql(
+            f'CREATE INDEX "{self.index_name}" ON "{model._meta.db_table}" ("{column}")'
+        )
+
+
+class PostgresFillFactor(TortoiseOperation):
+    """PostgreSQL: leave `percent` of each new page of a table for its rows' next versions,
+    so that an update which changes no indexed column stays on the page (a HOT update: no
+    new index entries). SQLite has no such setting. Pages already written keep theirs."""
+
+    def __init__(self, model_name: str, fill: int) -> None:
+        self.model_name = model_name
+        self.fill = fill
+
+    def describe(self) -> str:
+        return f"Fill factor {self.fill} for {self.model_name} (PostgreSQL)"
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor and state_editor.DIALECT != "sqlite":
+            table = new_state.apps.get_model(f"{app_label}.{self.model_name}")._meta.db_table
+            await state_editor._run_sql(
+                f'ALTER TABLE "{table}" SET (fillfactor = {int(self.fill)})'
+            )
+
+    async def database_backward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor and state_editor.DIALECT != "sqlite":
+            table = old_state.apps.get_model(f"{app_label}.{self.model_name}")._meta.db_table
+            await state_editor._run_sql(f'ALTER TABLE "{table}" RESET (fillfactor)')
+
+
 class ReplaceCheck(TortoiseOperation):
     """Replace a CHECK constraint of an existing table by a new one of the same name (an
     enum gained a value). Tortoise's own Remove/AddConstraint would rebuild a SQLite table

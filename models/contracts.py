@@ -57,7 +57,7 @@ class ProductSubscription(Entity):
         "seatwise.Plan", related_name="subscriptions", on_delete=fields.RESTRICT, db_index=True
     )
     seats = fields.IntField()
-    status = fields.CharEnumField(SubscriptionStatus, max_length=20, db_index=True)
+    status = fields.CharEnumField(SubscriptionStatus, max_length=20)
     license_model = fields.CharEnumField(LicenseModel, max_length=20)
     release_year = fields.IntField(null=True)
     serial_number = fields.CharField(max_length=40, null=True)

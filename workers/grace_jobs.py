@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from domain.grace_expiry import BATCH, ExpiryReport, due_count, expire_grace_periods
+from domain.grace_expiry import BATCH, LANES, ExpiryReport, due_count, expire_grace_periods
 from domain.grace_reminders import send_grace_reminders
 
 WORKER_BUDGET = 40.0
@@ -39,6 +39,7 @@ async def expire_grace_periods_job(
     ctx: dict[str, Any],
     as_of: dt.date | dt.datetime | None = None,
     batch_size: int | None = None,
+    lanes: int | None = None,
 ) -> str:
     """End the grace periods that are over as of `as_of` (default: now); returns the
     summary (a job's result is JSON)."""
@@ -54,6 +55,7 @@ async def expire_grace_periods_job(
         as_of=when,
         now=dt.datetime.now(dt.UTC),
         batch_size=batch_size or BATCH,
+        lanes=lanes or LANES,
         on_batch=on_batch,
         keep_going=_budget(WORKER_BUDGET if "job_id" in ctx else None),
     )

@@ -103,6 +103,7 @@ JOBS: dict[str, ManualJob] = {
             options=(
                 AS_OF,
                 Option("--batch-size", "trade-ins per transaction (default 1000)", _positive, "N"),
+                Option("--lanes", "batches at once on PostgreSQL (default 2)", _positive, "N"),
             ),
         ),
         ManualJob(

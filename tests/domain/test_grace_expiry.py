@@ -250,6 +250,81 @@ async def test_two_concurrent_runs_complete_each_trade_in_exactly_once(pg_empty_
     assert await TradeIn.filter(status=TradeInStatus.COMPLETED).count() == 20
 
 
+async def test_lanes_complete_each_trade_in_exactly_once(any_db: str) -> None:
+    # Given seven due trade-ins
+    worlds = [
+        await in_grace(ends=ENDS - dt.timedelta(minutes=m), users=("Ann Lee",), moved=())
+        for m in range(7)
+    ]
+    totals: list[int] = []
+    # When one run works three batches of two at once
+    report = await expire_grace_periods(
+        as_of=AS_OF, batch_size=2, lanes=3, on_batch=lambda r: totals.append(r.trade_ins)
+    )
+    # Then every trade-in was completed once, and the run told the running total per batch
+    assert sorted(report.completed) == sorted(w.trade_in.id for w in worlds)
+    assert (report.trade_ins, report.seats, report.emails) == (7, 7, 14)
+    assert (len(totals), totals[-1]) == (4, 7)
+    assert await TradeIn.filter(status=TradeInStatus.COMPLETED).count() == 7
+    assert await OutboxMessage.all().count() == 14
+    assert await AuditEvent.all().count() == 7
+    assert await SeatAssignment.filter(unassigned_at=None).count() == 0
+
+
+async def test_lanes_work_at_once_on_postgres_and_one_at_a_time_on_sqlite(
+    any_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given six due trade-ins
+    for m in range(6):
+        await in_grace(ends=ENDS - dt.timedelta(minutes=m), users=("Ann Lee",), moved=())
+    real = grace_expiry.expire_batch
+    running, most = 0, 0
+
+    async def counted(**kwargs: Any) -> ExpiryReport:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return await real(**kwargs)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr("domain.grace_expiry.expire_batch", counted)
+    # When a run of three lanes works batches of one
+    report = await expire_grace_periods(as_of=AS_OF, batch_size=1, lanes=3)
+    # Then all three batches were under way at once on PostgreSQL; SQLite (one writer)
+    # had one lane
+    assert report.trade_ins == 6
+    assert most == (3 if any_db.startswith("postgres") else 1)
+
+
+@pytest.mark.postgres
+async def test_a_failing_lane_stops_the_other_lanes(
+    pg_empty_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given due trade-ins, and a run of two lanes whose first batch fails while the other
+    # lane's batch is under way (held at the same step)
+    for m in range(4):
+        await in_grace(ends=ENDS - dt.timedelta(minutes=m), users=("Ann Lee",), moved=())
+    calls = 0
+
+    async def fail_first_hold_others(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("disk full")
+        await asyncio.Event().wait()  # never set: only a cancellation ends it
+
+    monkeypatch.setattr("domain.grace_expiry._replace_sources", fail_first_hold_others)
+    # When the run fails
+    with pytest.raises(RuntimeError, match="disk full"):
+        await expire_grace_periods(as_of=AS_OF, batch_size=1, lanes=2)
+    # Then no lane is left running after it, and the batches under way were rolled back
+    names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+    assert [n for n in names if n.startswith("expire_grace_periods")] == []
+    assert await TradeIn.filter(status=TradeInStatus.IN_GRACE).count() == 4
+
+
 def test_the_summary_counts_in_words() -> None:
     assert ExpiryReport(1, 1, 1).summary() == "1 trade-in completed, 1 seat removed, 1 email queued"
     assert ExpiryReport(100_000, 300_000, 200_000).summary() == (

@@ -118,6 +118,45 @@ async def test_every_declared_constraint_exists_in_a_migrated_postgres_database(
     assert await _postgres_constraint_names() == _declared_constraints()
 
 
+async def test_the_subscription_keeps_its_key_indexes_and_loses_the_status_one_on_sqlite(
+    db: str,
+) -> None:
+    # Given a database migrated to the end (0004 dropped the status index)
+    connection = ProductSubscription._meta.db
+    # Then the contract, plan and product indexes are still there (Tortoise's AlterField
+    # would have rebuilt the table without them) and the status index is gone
+    _, rows = await connection.execute_query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name = 'product_subscription' AND sql IS NOT NULL"
+    )
+    assert sorted(row["name"] for row in rows) == [
+        "idx_product_sub_contrac_f571f2",
+        "idx_product_sub_plan_id_99d555",
+        "idx_product_sub_product_c35201",
+    ]
+
+
+@pytest.mark.postgres
+async def test_the_subscription_leaves_room_for_hot_status_changes_on_postgres(
+    pg_empty_db: str,
+) -> None:
+    connection = ProductSubscription._meta.db
+    _, rows = await connection.execute_query(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'product_subscription' "
+        "ORDER BY indexname"
+    )
+    assert [row["indexname"] for row in rows] == [
+        "idx_product_sub_contrac_f571f2",
+        "idx_product_sub_plan_id_99d555",
+        "idx_product_sub_product_c35201",
+        "product_subscription_pkey",
+    ]
+    _, rows = await connection.execute_query(
+        "SELECT reloptions FROM pg_class WHERE relname = 'product_subscription'"
+    )
+    assert rows[0]["reloptions"] == ["fillfactor=90"]
+
+
 async def _subscription() -> ProductSubscription:
     account = await Account.create(name="Integrity Ltd")
     contract = await Contract.create(

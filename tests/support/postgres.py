@@ -13,6 +13,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,9 @@ class PostgresCluster:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
-def start_cluster() -> PostgresCluster:
+def start_cluster(settings: Mapping[str, str] | None = None) -> PostgresCluster:
+    """Start a throwaway cluster; `settings` are extra server settings (`-c name=value`),
+    for a benchmark that wants production-like memory and WAL sizes."""
     bindir = find_bindir()
     if bindir is None:
         raise PostgresUnavailable("no PostgreSQL binaries (initdb) found")
@@ -112,6 +115,8 @@ def start_cluster() -> PostgresCluster:
         f"-p {cluster.port} -h 127.0.0.1 -k {top} -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off -c max_connections=200"
     )
+    for name, value in (settings or {}).items():
+        options += f" -c {name}={value}"
     start = cluster.run(
         str(bindir / "pg_ctl"),
         "-D",

@@ -149,15 +149,16 @@ async def test_reminders_by_hand(settings: Settings) -> None:
     assert again.stdout == "send-grace-reminders: 0 trade-ins reminded, 0 emails queued\n"
 
 
+@pytest.mark.parametrize("option", ["--batch-size", "--lanes"])
 @pytest.mark.parametrize("size", ["0", "-3", "many"])
-def test_a_batch_size_must_be_a_positive_number(size: str) -> None:
+def test_a_batch_size_or_lanes_must_be_a_positive_number(option: str, size: str) -> None:
     result = run_cli(
-        "sqlite://:memory:", "redis://127.0.0.1:1/0", "expire-grace-periods", "--batch-size", size
+        "sqlite://:memory:", "redis://127.0.0.1:1/0", "expire-grace-periods", option, size
     )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(
-        "python -m app jobs run expire-grace-periods: error: argument --batch-size: invalid "
+        f"python -m app jobs run expire-grace-periods: error: argument {option}: invalid "
     )
 
 
@@ -240,7 +241,8 @@ async def test_a_process_killed_mid_run_leaves_whole_batches_and_the_next_run_fi
         for h in (5, 4, 3, 2, 1, 0)
     ]
     # And the third one's old subscription held by another transaction, so that the run,
-    # two trade-ins per batch, stops inside its second batch once the first is committed
+    # two trade-ins per batch in one lane, stops inside its second batch once the first is
+    # committed (with two lanes, either lane may claim which pair: see the domain's tests)
     holder = await asyncpg.connect(pg_empty_db)
     transaction = holder.transaction()
     await transaction.start()
@@ -248,7 +250,7 @@ async def test_a_process_killed_mid_run_leaves_whole_batches_and_the_next_run_fi
         "SELECT 1 FROM product_subscription WHERE id = $1 FOR UPDATE", worlds[2].source.id
     )
     process = subprocess.Popen(
-        _command("expire-grace-periods", "--as-of", AS_OF, "--batch-size", "2"),
+        _command("expire-grace-periods", "--as-of", AS_OF, "--batch-size", "2", "--lanes", "1"),
         cwd=ROOT,
         env=_env(pg_empty_db, pg_redis_url),
         stdout=subprocess.DEVNULL,
