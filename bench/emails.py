@@ -81,11 +81,12 @@ reused-connection cell, 1,000 emails, 3 or 4 rounds per run, two runs per databa
 2026-12-01 17:06-17:57 UTC, load average 3-7 from other sessions): SQLite 6.3 and 7.4 ms of
 worker CPU per email before, 4.0 and 4.7 ms after (medians per run); PostgreSQL 7.0 and
 8.7 ms before, 4.5 and 5.5 ms after: 35-37% less CPU per email. CPU per email rises with
-the machine's load (the new worker took 3.5 ms in its quietest round of the table and 5.9
-ms in its busiest of an earlier run), and in the run above the worker used only about 70%
-of a core: it also waited for the sink, Redis and the database, which shared the other
-core with other sessions' test suites. So on this shared machine the rates fall short of
-200/s; the ceiling column is what one worker reaches with a core to itself."""
+the machine's load (the new worker took 3.5 ms in its quietest round and 5.9 ms in its
+busiest of earlier runs): with other sessions' test suites on the machine (load 2.3-2.6,
+17:52 UTC) the same command gave 180/s on SQLite and 156/s on PostgreSQL, the worker
+using about 70% of a core while it waited for the sink, Redis and the database on the
+other, busy core. The table above was measured with the machine quiet; the ceiling
+column is what one worker reaches with a core to itself."""
 CONTEXT = {
     "user_name": "Chloé Dubois",
     "account_name": "Acme Engineering",
