@@ -4,6 +4,7 @@ admins of accounts whose plans have the AUDIT_LOG feature (`Account.auditEvents`
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -43,13 +44,29 @@ AUDIT_LOG = "AUDIT_LOG"
 MAX_FILTER_ACTIONS = 20
 
 
-def audit_log_available(feature_codes: Collection[str]) -> bool:
-    return AUDIT_LOG in feature_codes
+async def account_has_feature(account_id: UUID, code: str) -> bool:
+    """Whether a plan of the account's usable subscriptions has the feature `code`
+    (AUDIT_LOG, AUDIT_LOG_EXPORT)."""
+    return any(row["code"] == code for row in await directory.account_features(account_id))
 
 
-async def account_has_audit_log(account_id: UUID) -> bool:
-    features = await directory.account_features(account_id)
-    return audit_log_available({row["code"] for row in features})
+@dataclass(frozen=True)
+class Recorded:
+    """What a row's `data` says, as readers show it: the request that made the change,
+    and the rest as the text of a JSON object (its keys depend on the action)."""
+
+    request_id: str | None
+    details: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | str) -> Recorded:
+        values: dict[str, Any] = json.loads(data) if isinstance(data, str) else data
+        request_id = values.get("request_id")
+        details = {k: v for k, v in values.items() if k != "request_id"}
+        return cls(
+            request_id=request_id if isinstance(request_id, str) else None,
+            details=json.dumps(details, ensure_ascii=False, sort_keys=True),
+        )
 
 
 def account_trail(
@@ -112,11 +129,6 @@ async def actor_names(actors: Collection[str]) -> dict[str, str]:
 AUDIT_LOG_EXPORT = "AUDIT_LOG_EXPORT"
 # Rows read per statement while an export streams: memory stays flat whatever the size.
 EXPORT_PAGE = 1000
-
-
-async def account_has_audit_export(account_id: UUID) -> bool:
-    features = await directory.account_features(account_id)
-    return AUDIT_LOG_EXPORT in {row["code"] for row in features}
 
 
 async def trail_pages(

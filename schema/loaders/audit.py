@@ -26,7 +26,7 @@ class AuditLogByAccountLoader(RowLoader[UUID, bool]):
     the caller's scope, checked by the list and the loader of events)."""
 
     async def load_rows(self, keys: list[UUID]) -> list[bool]:
-        return [await audit.account_has_audit_log(key) for key in keys]
+        return [await audit.account_has_feature(key, audit.AUDIT_LOG) for key in keys]
 
 
 class AuditEventByIdLoader(RowLoader[UUID, Row | None]):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -56,9 +55,7 @@ class AccountEvent:
     @classmethod
     def from_fact(cls, fact: AccountEventFact) -> AccountEvent:
         return cls(
-            id=strawberry.ID(
-                base64.urlsafe_b64encode(f"AccountEvent:{fact.key}".encode()).decode().rstrip("=")
-            ),
+            id=strawberry.ID(to_global_id("AccountEvent", fact.key)),
             kind=to_graphql(AccountEventKind, fact.kind),
             action=fact.action,
             occurred_at=fact.occurred_at,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
-from uuid import UUID
 
 import strawberry
 
+from domain import audit
 from schema.context import Info
 from schema.ids import to_global_id
 from schema.loaders.audit import ActorNameByActorLoader, AuditEventByIdLoader
@@ -50,20 +49,16 @@ class AuditEvent(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AuditEvent:
-        data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
-        request_id = data.get("request_id")
+        recorded = audit.Recorded.of(row["data"])
         return cls(
             id=strawberry.ID(to_global_id("AuditEvent", row["id"])),
             action=row["action"],
             actor=row["actor"],
             subject_type=row["subject_type"],
-            subject_id=strawberry.ID(_subject_id(row["subject_type"], row["subject_id"])),
-            request_id=request_id if isinstance(request_id, str) else None,
-            details=json.dumps(
-                {k: v for k, v in data.items() if k != "request_id"},
-                ensure_ascii=False,
-                sort_keys=True,
-            ),
+            # The trail keeps the subject's key as the text of its UUID.
+            subject_id=strawberry.ID(to_global_id(row["subject_type"], row["subject_id"])),
+            request_id=recorded.request_id,
+            details=recorded.details,
             created_at=row["created_at"],
         )
 
@@ -73,14 +68,6 @@ class AuditEvent(Node):
             info.context.loaders.get(ActorNameByActorLoader), self.actor
         )
         return name
-
-
-def _subject_id(subject_type: str, subject_id: str) -> str:
-    """The subject's global ID (the trail keeps its key as text)."""
-    try:
-        return to_global_id(subject_type, UUID(subject_id))
-    except ValueError:
-        return subject_id
 
 
 makes_nodes(AuditEvent.from_row, AuditEventByIdLoader)
