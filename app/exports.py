@@ -15,17 +15,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
 
-from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from app import ratelimit
-from app.auth import AuthenticationError, authenticate
+from app.admission import Admission
+from app.auth import AuthenticationError
 from domain import audit
 from domain.access import read_scope
 from domain.global_ids import key_of, to_global_id
@@ -52,45 +50,28 @@ class AuditExport:
 
     async def handle(self, request: Request) -> Response:
         now = self.clock()
-        redis: Redis | None = getattr(request.app.state, "redis", None)
-        address = "failures:" + ratelimit.address_key(
-            request.client.host if request.client else None
+        admission = Admission(
+            self.settings,
+            getattr(request.app.state, "redis", None),
+            request.client.host if request.client else None,
         )
-        failures = self.settings.auth_failures_per_minute
-        if redis is not None:
-            check = await ratelimit.peek(redis, address, limit=failures, now=now)
-            if check is not None and not check.allowed:
-                return _error(
-                    429,
-                    "THROTTLED",
-                    f"too many failed authentications: retry in {check.retry_after} s",
-                )
+        check = await admission.address_refused(now)
+        if check is not None:
+            return _error(
+                429, "THROTTLED", f"too many failed authentications: retry in {check.retry_after} s"
+            )
         try:
-            principal = await authenticate(
-                request.headers.get("authorization"),
-                self.settings,
-                now=dt.datetime.fromtimestamp(now, dt.UTC),
-            )
+            principal = await admission.authenticate(request.headers.get("authorization"), now)
         except AuthenticationError as error:
-            if redis is not None:
-                await ratelimit.take(redis, address, limit=failures, now=now)
             return _error(401, "UNAUTHENTICATED", str(error))
-        if redis is not None:
-            decision = await ratelimit.take(
-                redis,
-                "principal:" + principal.key,
-                limit=self.settings.rate_limit_per_minute,
-                now=now,
-            )
-            if decision is not None and not decision.allowed:
-                return _error(
-                    429, "THROTTLED", f"too many requests: retry in {decision.retry_after} s"
-                )
+        decision = await admission.caller_budget(principal, now)
+        if decision is not None and not decision.allowed:
+            return _error(429, "THROTTLED", f"too many requests: retry in {decision.retry_after} s")
         account_id = key_of(request.query_params.get("accountId", ""), "Account")
         scope = await read_scope(principal)
         if account_id is None or not scope.reads_all_of(account_id):
             return _error(404, "NOT_FOUND", "no account you administer has this ID")
-        if not await audit.account_has_audit_export(account_id):
+        if not await audit.account_has_feature(account_id, audit.AUDIT_LOG_EXPORT):
             return _error(
                 403,
                 "FEATURE_NOT_AVAILABLE",
@@ -142,25 +123,19 @@ async def _csv(
 
 
 def _cells(row: dict[str, Any], names: dict[str, str]) -> tuple[str, ...]:
-    data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
-    details = {k: v for k, v in data.items() if k != "request_id"}
+    recorded = audit.Recorded.of(row["data"])
     created = row["created_at"]
     if isinstance(created, dt.datetime) and created.tzinfo is None:
         created = created.replace(tzinfo=dt.UTC)
-    try:
-        subject = to_global_id(row["subject_type"], UUID(str(row["subject_id"])))
-    except ValueError:
-        subject = str(row["subject_id"])
-    request_id = data.get("request_id")
     return (
         created.isoformat() if isinstance(created, dt.datetime) else str(created),
         row["action"],
         row["actor"],
         names.get(row["actor"], ""),
         row["subject_type"],
-        subject,
-        request_id if isinstance(request_id, str) else "",
-        json.dumps(details, ensure_ascii=False, sort_keys=True),
+        to_global_id(row["subject_type"], row["subject_id"]),
+        recorded.request_id or "",
+        recorded.details,
     )
 
 

@@ -47,8 +47,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from app import ratelimit
-from app.auth import AuthenticationError, authenticate
+from app.admission import Admission
+from app.auth import AuthenticationError
 from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.persisted_queries import ApqStore, Document, Documents, document_request
@@ -162,47 +162,27 @@ class GraphQLEndpoint:
         if request.method == "GET" and not _names_a_document(request) and wants_html:
             return graphiql_page()
         redis: Redis | None = getattr(request.app.state, "redis", None)
-        address = ratelimit.address_key(request.client.host if request.client else None)
-        failures = self.settings.auth_failures_per_minute
-        if redis is not None:
-            # Before the body is read and the credential looked up: an address that keeps
-            # failing costs one Redis GET a request, not a database query. Its valid
-            # tokens wait too (the address is all that is known before the lookup).
-            check = await ratelimit.peek(redis, "failures:" + address, limit=failures, now=now)
-            if check is not None and not check.allowed:
-                return _throttled(
-                    f"more than {failures} failed authentications a minute from this "
-                    f"address: retry in {check.retry_after} s",
-                    check,
-                    media_type,
-                    request_id,
-                )
+        admission = Admission(self.settings, redis, request.client.host if request.client else None)
+        check = await admission.address_refused(now)
+        if check is not None:
+            return _throttled(
+                f"more than {check.limit} failed authentications a minute from this "
+                f"address: retry in {check.retry_after} s",
+                check,
+                media_type,
+                request_id,
+            )
         try:
             params = await _read_params(request)
-            principal = await authenticate(
-                request.headers.get("authorization"),
-                self.settings,
-                now=dt.datetime.fromtimestamp(now, dt.UTC),
-            )
+            principal = await admission.authenticate(request.headers.get("authorization"), now)
         except ApiError as error:
             return _error_response(error, media_type, request_id)
         except AuthenticationError as error:
-            if redis is not None:
-                await ratelimit.take(redis, "failures:" + address, limit=failures, now=now)
             api_error = ApiError(401, "UNAUTHENTICATED", str(error))
             response = _error_response(api_error, media_type, request_id)
             response.headers["WWW-Authenticate"] = 'Bearer realm="seatwise"'
             return response
-        decision = None
-        if redis is not None:
-            # Per principal, not per header: every spelling of a token, and every token of
-            # one user, share the budget.
-            decision = await ratelimit.take(
-                redis,
-                "principal:" + principal.key,
-                limit=self.settings.rate_limit_per_minute,
-                now=now,
-            )
+        decision = await admission.caller_budget(principal, now)
         if decision is not None and not decision.allowed:
             response = _throttled(
                 f"more than {decision.limit} requests a minute for this {_caller(principal)}: "

@@ -38,12 +38,11 @@ from contextlib import aclosing, suppress
 from typing import Any
 
 from graphql import GraphQLError
-from redis.asyncio import Redis
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 
-from app import ratelimit
+from app.admission import Admission
 from app.auth import AuthenticationError, authenticate
 from app.graphql_http import encode_json, format_error, json_depth_exceeds
 from app.wiring import grace_policy
@@ -93,8 +92,11 @@ class _Connection:
         self.endpoint = endpoint
         self.settings = endpoint.settings
         self.websocket = websocket
-        self.redis: Redis | None = getattr(websocket.app.state, "redis", None)
-        self.address = ratelimit.address_key(websocket.client.host if websocket.client else None)
+        self.admission = Admission(
+            endpoint.settings,
+            getattr(websocket.app.state, "redis", None),
+            websocket.client.host if websocket.client else None,
+        )
         self.initialised = False
         self.principal: Principal | None = None
         self.authorization: str | None = None
@@ -205,22 +207,15 @@ class _Connection:
         if authorization is None:
             authorization = self.websocket.headers.get("authorization")
         now = self._now()
-        failures = self.settings.auth_failures_per_minute
-        if self.redis is not None:
-            check = await ratelimit.peek(
-                self.redis, "failures:" + self.address, limit=failures, now=now
+        check = await self.admission.address_refused(now)
+        if check is not None:
+            await self.close(
+                4403, f"too many failed authentications: retry in {check.retry_after} s"
             )
-            if check is not None and not check.allowed:
-                await self.close(
-                    4403, f"too many failed authentications: retry in {check.retry_after} s"
-                )
-                return
-        principal = await self._authenticate(authorization, now)
-        if principal is None:
-            if self.redis is not None:
-                await ratelimit.take(
-                    self.redis, "failures:" + self.address, limit=failures, now=now
-                )
+            return
+        try:
+            principal = await self.admission.authenticate(authorization, now)
+        except AuthenticationError:
             await self.close(4403, "Forbidden: missing, malformed or invalid credential")
             return
         self.principal = principal
@@ -228,19 +223,17 @@ class _Connection:
         self._timers.append(asyncio.create_task(self._recheck_credential()))
         await self.send({"type": "connection_ack"})
 
-    async def _authenticate(self, authorization: str | None, now: float) -> Principal | None:
-        try:
-            return await authenticate(
-                authorization, self.settings, now=dt.datetime.fromtimestamp(now, dt.UTC)
-            )
-        except AuthenticationError:
-            return None
-
     async def _recheck_credential(self) -> None:
         while not self.closed:
             await asyncio.sleep(self.settings.ws_recheck_seconds)
             try:
-                principal = await self._authenticate(self.authorization, self._now())
+                principal: Principal | None = await authenticate(
+                    self.authorization,
+                    self.settings,
+                    now=dt.datetime.fromtimestamp(self._now(), dt.UTC),
+                )
+            except AuthenticationError:
+                principal = None  # not counted for the address: it was admitted once
             except Exception:  # the database may be away: check again later
                 logger.warning("WebSocket credential not checked (retrying)", exc_info=True)
                 continue
@@ -282,19 +275,12 @@ class _Connection:
                 "TOO_MANY_SUBSCRIPTIONS",
                 f"a connection runs at most {limit} subscriptions at once: complete one first",
             )
-        if self.redis is not None:
-            decision = await ratelimit.take(
-                self.redis,
-                "principal:" + principal.key,
-                limit=self.settings.rate_limit_per_minute,
-                now=self._now(),
+        decision = await self.admission.caller_budget(principal, self._now())
+        if decision is not None and not decision.allowed:
+            return _error(
+                "THROTTLED",
+                f"more than {decision.limit} requests a minute: retry in {decision.retry_after} s",
             )
-            if decision is not None and not decision.allowed:
-                return _error(
-                    "THROTTLED",
-                    f"more than {decision.limit} requests a minute: retry in "
-                    f"{decision.retry_after} s",
-                )
         return None
 
     async def _run(self, operation_id: str, payload: dict[str, Any], principal: Principal) -> None:
