@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 
 from models.accounts import User
-from models.base import Entity
+from models.base import Entity, PartialIndex
 from models.catalog import Product
 from models.contracts import ProductSubscription
 from models.enums import TradeInStatus, UpgradeKind, sql_in
@@ -44,7 +44,6 @@ class TradeIn(Entity):
         related_name="trade_ins",
         null=True,
         on_delete=fields.RESTRICT,
-        db_index=True,
     )
     ordered_at = fields.DatetimeField(null=True)
     commencement_at = fields.DatetimeField(null=True)
@@ -63,9 +62,16 @@ class TradeIn(Entity):
     requested_by_id: UUID | None
     partner_id: UUID | None
 
+    # Trade-ins are searched by deadline only while in grace (the expiry, the reminders),
+    # and by partner only when they name one (most need none): completing a trade-in then
+    # writes no entry in either, and neither grows with the history.
+    partial_indexes = (
+        PartialIndex("trade_in_in_grace", ("grace_ends_at",), "status = 'IN_GRACE'"),
+        PartialIndex("trade_in_partner", ("partner_id",), "partner_id IS NOT NULL"),
+    )
+
     class Meta:
         table = "trade_in"
-        indexes = (("status", "grace_ends_at"),)
         constraints = (
             CheckConstraint(
                 check=(f"kind IN ({sql_in(UpgradeKind)}) AND kind <> 'STANDARD_TO_PREMIUM'"),

@@ -49,6 +49,8 @@ def _declared_constraints() -> dict[str, set[str]]:
                 isinstance(constraint, UniqueConstraint) and constraint.condition
             ):
                 declared.setdefault(model._meta.db_table, set()).add(str(constraint.name))
+        for index in getattr(model, "partial_indexes", ()):
+            declared.setdefault(model._meta.db_table, set()).add(index.name)
     return declared
 
 
@@ -155,6 +157,62 @@ async def test_the_subscription_leaves_room_for_hot_status_changes_on_postgres(
         "SELECT reloptions FROM pg_class WHERE relname = 'product_subscription'"
     )
     assert rows[0]["reloptions"] == ["fillfactor=90"]
+
+
+# Ending a seat must not write entries in full indexes of the seat table (migration 0005):
+# its only indexes are the key and two partial ones of the active seats.
+SEAT_INDEXES = ["seat_assignment_active_user", "seat_assignment_one_active"]
+TRADE_IN_INDEXES = [
+    "idx_trade_in_source__20a769",
+    "idx_trade_in_target__17250e",
+    "trade_in_in_grace",
+    "trade_in_one_open_per_source",
+    "trade_in_partner",
+]
+
+
+async def _sqlite_indexes(table: str) -> list[str]:
+    _, rows = await SeatAssignment._meta.db.execute_query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name",
+        [table],
+    )
+    return [row["name"] for row in rows]
+
+
+async def _postgres_indexes(table: str) -> list[str]:
+    _, rows = await SeatAssignment._meta.db.execute_query(
+        "SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", [table]
+    )
+    return [row["indexname"] for row in rows]
+
+
+async def test_seats_and_trade_ins_are_indexed_by_their_partial_indexes_on_sqlite(
+    db: str,
+) -> None:
+    # Given a database migrated to the end
+    # Then the seat table has no full index on its subscription or user, and the
+    # trade-in's partner index holds only the trade-ins that name one
+    assert await _sqlite_indexes("seat_assignment") == SEAT_INDEXES
+    assert await _sqlite_indexes("trade_in") == TRADE_IN_INDEXES
+
+
+@pytest.mark.postgres
+async def test_seats_and_trade_ins_are_indexed_by_their_partial_indexes_on_postgres(
+    pg_empty_db: str,
+) -> None:
+    assert await _postgres_indexes("seat_assignment") == [
+        *SEAT_INDEXES,
+        "seat_assignment_pkey",
+    ]
+    assert await _postgres_indexes("trade_in") == sorted([*TRADE_IN_INDEXES, "trade_in_pkey"])
+    _, rows = await SeatAssignment._meta.db.execute_query(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'seat_assignment_active_user'"
+    )
+    assert rows[0]["indexdef"] == (
+        "CREATE INDEX seat_assignment_active_user ON public.seat_assignment "
+        "USING btree (user_id) WHERE (unassigned_at IS NULL)"
+    )
 
 
 async def _subscription() -> ProductSubscription:
