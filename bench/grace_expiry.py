@@ -18,8 +18,9 @@ emails). Then, in this order:
 2. the expiry itself (`domain.grace_expiry.expire_grace_periods`, what the job and the cron
    run), batches of `--batch-size`, `--lanes` at once (the job's `LANES`), timed from the
    first claim to the last commit;
-3. checks: every due trade-in completed, its seats ended, one audit event and one email
-   each; the trade-ins not yet due untouched.
+3. checks: every due trade-in completed, its seats ended, one audit event each and named
+   by one email (an admin gets one per account and batch); the trade-ins not yet due
+   untouched.
 Results go to bench/RESULTS.md between the grace-expiry markers (unless `--no-record`).
 """
 
@@ -216,7 +217,8 @@ async def check(url: str, due: int) -> None:
                  AND unassigned_at = $1),
               (SELECT count(*) FROM seat_assignment WHERE unassigned_at IS NULL),
               (SELECT count(*) FROM audit_event WHERE action = 'trade_in.grace_expired'),
-              (SELECT count(*) FROM outbox_message WHERE name = 'grace_expired')""",
+              (SELECT coalesce(sum(jsonb_array_length(payload->'trade_ins')), 0)
+                 FROM outbox_message WHERE name = 'grace_expired')""",
             AS_OF,
         )
     finally:
@@ -374,7 +376,9 @@ loaded machine, the wall time is longer by the time they waited for a core). The
 own process spent {f.expiry_cpu_s:.2f} s of CPU (the statements and the batch loop: on
 PostgreSQL the rows are built in SQL). Checked after the run: every due trade-in
 COMPLETED at the run's time with its source REPLACED, its {SEATS} seats GRACE_EXPIRED, one
-audit event and one email each; the trade-ins not yet due and their seats untouched.
+audit event each, and listed in exactly one email (the account's one admin gets one email
+per batch for the account's trade-ins in it: {f.report.emails:,} emails for
+{f.report.trade_ins:,} trade-ins); the trade-ins not yet due and their seats untouched.
 
 Target (100,000 trade-ins: whole expiry under 10 s and within 10 x of the raw floor):
 {verdict}.

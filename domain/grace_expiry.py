@@ -7,9 +7,10 @@ For each such trade-in, in one transaction per batch (`BATCH` trade-ins):
 - every active seat on the source ends: `unassignedAt` = `as_of`, reason GRACE_EXPIRED;
 - one audit event `trade_in.grace_expired` (actor `system:grace-expiry`) names the users
   whose seats ended (`users`) and those of them who lost access (`lost_access`);
-- each admin of the account gets one `grace_expired` email, in their language, listing the
-  users who lost access (their source seat ended and they have no seat on the target: users
-  already moved to the target lose nothing) and the product they have now.
+- each admin of the account gets one `grace_expired` email per batch, in their language,
+  listing the account's trade-ins of the batch (by deadline), each with the users who lost
+  access (their source seat ended and they have no seat on the target: users already moved
+  to the target lose nothing) and the product they have now.
 
 Decisions written down:
 - `as_of` is both the moment that decides what is due (`graceEndsAt <= as_of`) and the time
@@ -33,9 +34,16 @@ Decisions written down:
   maintenance, mostly) spreads over the cores instead of waiting on one statement at a
   time. SQLite has a single writer: one lane there. When a lane fails, the others are
   cancelled (their open batch rolls back) and the run raises that failure.
+- One email per admin and account for a batch, not per trade-in: an account that traded
+  in ten subscriptions together sees their grace periods end together, and its admins
+  would otherwise get ten emails in the same minute (writing them was also a third of the
+  database's work at 100,000 trade-ins). A batch holds the account's trade-ins due by the
+  same moment, so the account's trade-ins with one deadline share one email; those that
+  a run splits over two batches (or lanes) get two.
 - Resumable: each batch commits on its own; a run that dies leaves whole batches done and
   the rest IN_GRACE for the next run. Emails are written with their dedupe key
-  (`grace_expired:<trade-in>:<admin>`), so even a repeated batch writes no second row.
+  (`grace_expired:<the account's first trade-in of the batch>:<admin>`; a trade-in is
+  completed by one batch only), so even a repeated batch writes no second row.
 """
 
 from __future__ import annotations
@@ -104,28 +112,44 @@ def lost_access(removed: Sequence[Person], on_target: set[UUID]) -> list[Person]
 
 
 def expiry_emails(
-    trade_in: DueTradeIn, admins: Sequence[Person], lost: Sequence[Person]
+    expired: Sequence[tuple[DueTradeIn, Sequence[Person]]],
+    admins: Mapping[UUID, Sequence[Person]],
 ) -> list[EmailRow]:
-    """One `grace_expired` email per admin of the account."""
-    return [
-        EmailRow(
-            account_id=trade_in.account_id,
-            template=EXPIRED_EMAIL,
-            recipient=admin.email,
-            locale=admin.locale,
-            dedupe_key=f"{EXPIRED_EMAIL}:{trade_in.id}:{admin.user_id}",
-            context={
-                "admin_name": admin.name,
-                "account_name": trade_in.account_name,
+    """One `grace_expired` email per admin of each account of `expired` (trade-ins of a
+    batch, by deadline, each with who lost access), listing the account's trade-ins in
+    that order."""
+    by_account: dict[UUID, list[tuple[DueTradeIn, Sequence[Person]]]] = {}
+    for trade_in, lost in expired:
+        by_account.setdefault(trade_in.account_id, []).append((trade_in, lost))
+    emails: list[EmailRow] = []
+    for account_id, listed in by_account.items():
+        first = listed[0][0]
+        trade_ins = [
+            {
                 "contract_number": trade_in.contract_number,
                 "source_product": trade_in.source_product,
                 "target_product": trade_in.target_product,
                 "grace_ended_at": trade_in.grace_ends_at.isoformat(),
                 "users_removed": [{"name": p.name, "email": p.email} for p in lost],
-            },
-        )
-        for admin in admins
-    ]
+            }
+            for trade_in, lost in listed
+        ]
+        emails += [
+            EmailRow(
+                account_id=account_id,
+                template=EXPIRED_EMAIL,
+                recipient=admin.email,
+                locale=admin.locale,
+                dedupe_key=f"{EXPIRED_EMAIL}:{first.id}:{admin.user_id}",
+                context={
+                    "admin_name": admin.name,
+                    "account_name": first.account_name,
+                    "trade_ins": trade_ins,
+                },
+            )
+            for admin in admins.get(account_id, [])
+        ]
+    return emails
 
 
 @dataclass
@@ -246,13 +270,13 @@ async def _finish_in_python(
     people = await _people(Sql(connection), {u for users in removed.values() for u in users})
     on_target = await _seated(Sql(connection), [c.target_id for c in claimed])
     admins = await admins_of(Sql(connection), {f.account_id for f in facts})
-    emails: list[EmailRow] = []
+    expired: list[tuple[DueTradeIn, Sequence[Person]]] = []
     events: list[AuditRow] = []
     for trade_in in facts:
         users = removed.get(trade_in.source_id, [])
         gone = [people[u] for u in users]
         lost = lost_access(gone, on_target.get(trade_in.target_id, set()))
-        emails += expiry_emails(trade_in, admins.get(trade_in.account_id, []), lost)
+        expired.append((trade_in, lost))
         events.append(
             AuditRow(
                 account_id=trade_in.account_id,
@@ -271,7 +295,7 @@ async def _finish_in_python(
             )
         )
     await insert_audit_events(connection, events, actor=ACTOR, now=as_of)
-    written = await insert_emails(connection, emails, now=emails_due)
+    written = await insert_emails(connection, expiry_emails(expired, admins), now=emails_due)
     return sum(len(users) for users in removed.values()), written
 
 
@@ -311,15 +335,13 @@ async def _finish_in_sql(
     sources = sql.among(c.source_id for c in claimed)
     targets = sql.among(c.target_id for c in claimed)
     payload = (
-        "jsonb_build_object('admin_name', u.name, 'account_name', p.account_name, "
-        "'contract_number', p.number, 'source_product', p.source_product, "
-        f"'target_product', p.target_product, 'grace_ended_at', {_iso('p.grace_ends_at')}, "
-        "'users_removed', p.lost, 'locale', u.locale)"
+        "jsonb_build_object('admin_name', u.name, 'account_name', a.account_name, "
+        "'trade_ins', a.trade_ins, 'locale', u.locale)"
     )
     emails = (
-        f"SELECT p.account_id, '{EXPIRED_EMAIL}', {payload}, u.email, "
-        f"'{EXPIRED_EMAIL}:' || p.id || ':' || u.id FROM per_trade p "
-        f"JOIN membership m ON m.account_id = p.account_id AND m.role IN ({roles}) "
+        f"SELECT a.account_id, '{EXPIRED_EMAIL}', {payload}, u.email, "
+        f"'{EXPIRED_EMAIL}:' || a.first_id || ':' || u.id FROM per_account a "
+        f"JOIN membership m ON m.account_id = a.account_id AND m.role IN ({roles}) "
         "JOIN app_user u ON u.id = m.user_id"
     )
     [[seats, written]] = await sql.rows(
@@ -354,6 +376,14 @@ async def _finish_in_sql(
   SELECT cl.*, coalesce(g.users, '[]') AS users, coalesce(g.lost_ids, '[]') AS lost_ids,
     coalesce(g.lost, '[]') AS lost
   FROM claimed cl LEFT JOIN grouped g ON g.trade_in_id = cl.id
+), per_account AS (
+  SELECT p.account_id, p.account_name,
+    (array_agg(p.id ORDER BY p.grace_ends_at, p.id))[1] AS first_id,
+    jsonb_agg(jsonb_build_object('contract_number', p.number,
+      'source_product', p.source_product, 'target_product', p.target_product,
+      'grace_ended_at', {_iso("p.grace_ends_at")}, 'users_removed', p.lost)
+      ORDER BY p.grace_ends_at, p.id) AS trade_ins
+  FROM per_trade p GROUP BY p.account_id, p.account_name
 ), audit AS (
   INSERT INTO audit_event (id, created_at, account_id, actor, action, subject_type,
     subject_id, data)

@@ -13,7 +13,7 @@ from domain import grace_expiry
 from domain.grace_expiry import ExpiryReport, expire_grace_periods
 from models import AuditEvent, OutboxMessage, ProductSubscription, SeatAssignment, TradeIn
 from models.enums import OutboxStatus, SubscriptionStatus, TradeInStatus, UnassignReason
-from tests.support.grace import ENDS, in_grace
+from tests.support.grace import ENDS, InGrace, in_grace
 
 AS_OF = ENDS + dt.timedelta(hours=1)
 
@@ -103,17 +103,99 @@ async def test_each_admin_is_emailed_who_lost_access_and_what_they_have_now(any_
     assert [r.account_id for r in rows] == [world.account.id] * 2
     common = {
         "account_name": world.account.name,
-        "contract_number": f"C-GRACE-{tag}",
-        "source_product": "AutoCAD LT",
-        "target_product": "AutoCAD",
-        "grace_ended_at": ENDS.isoformat(),
-        "users_removed": [
-            {"name": "Ann Lee", "email": f"ann.{tag}@acme.example"},
-            {"name": "Bob Martin", "email": f"bob.{tag}@acme.example"},
+        "trade_ins": [
+            {
+                "contract_number": f"C-GRACE-{tag}",
+                "source_product": "AutoCAD LT",
+                "target_product": "AutoCAD",
+                "grace_ended_at": ENDS.isoformat(),
+                "users_removed": [
+                    {"name": "Ann Lee", "email": f"ann.{tag}@acme.example"},
+                    {"name": "Bob Martin", "email": f"bob.{tag}@acme.example"},
+                ],
+            }
         ],
     }
     assert rows[0].payload == {"admin_name": alice.name, **common, "locale": "en"}
     assert rows[1].payload == {"admin_name": zoe.name, **common, "locale": "fr"}
+
+
+def _listed(world: InGrace, ends: dt.datetime, *lost: str) -> dict[str, Any]:
+    """A trade-in as its admins' email lists it."""
+    return {
+        "contract_number": f"C-GRACE-{world.tag}",
+        "source_product": "AutoCAD LT",
+        "target_product": "AutoCAD",
+        "grace_ended_at": ends.isoformat(),
+        "users_removed": [
+            {"name": name, "email": f"{name.split()[0].lower()}.{world.tag}@acme.example"}
+            for name in lost
+        ],
+    }
+
+
+async def test_an_accounts_trade_ins_of_one_batch_share_one_email_per_admin(
+    any_db: str,
+) -> None:
+    # Given three due trade-ins of one account (deadlines an hour apart, the middle one
+    # with nobody left) and one of another account
+    later = await in_grace(users=("Ann Lee",), moved=())
+    earliest = await in_grace(
+        ends=ENDS - dt.timedelta(hours=2), users=("Bob Martin",), moved=(), account_of=later
+    )
+    middle = await in_grace(ends=ENDS - dt.timedelta(hours=1), users=(), account_of=later)
+    other = await in_grace(users=("Cleo Diaz",), moved=())
+    # When the expiry completes them in one batch
+    report = await expire_grace_periods(as_of=AS_OF)
+    # Then each admin of each account gets one email, listing the account's trade-ins by
+    # deadline, keyed by the first of them
+    assert (report.trade_ins, report.seats, report.emails) == (4, 3, 4)
+    rows = await OutboxMessage.all().order_by("recipient")
+    alice, zoe = later.admins
+    assert [(r.recipient, r.dedupe_key) for r in rows] == [
+        (alice.email, f"grace_expired:{earliest.trade_in.id}:{alice.id}"),
+        (other.admins[0].email, f"grace_expired:{other.trade_in.id}:{other.admins[0].id}"),
+        (zoe.email, f"grace_expired:{earliest.trade_in.id}:{zoe.id}"),
+        (other.admins[1].email, f"grace_expired:{other.trade_in.id}:{other.admins[1].id}"),
+    ]
+    listed = [
+        _listed(earliest, ENDS - dt.timedelta(hours=2), "Bob Martin"),
+        _listed(middle, ENDS - dt.timedelta(hours=1)),
+        _listed(later, ENDS, "Ann Lee"),
+    ]
+    assert rows[0].payload == {
+        "admin_name": alice.name,
+        "account_name": later.account.name,
+        "trade_ins": listed,
+        "locale": "en",
+    }
+    assert rows[2].payload["trade_ins"] == listed
+    assert rows[1].payload["trade_ins"] == [_listed(other, ENDS, "Cleo Diaz")]
+    # and each trade-in still has its own audit event
+    assert await AuditEvent.all().count() == 4
+
+
+async def test_an_accounts_trade_ins_split_over_two_batches_get_an_email_each(
+    any_db: str,
+) -> None:
+    # Given two due trade-ins of one account
+    later = await in_grace(users=("Ann Lee",), moved=())
+    earlier = await in_grace(
+        ends=ENDS - dt.timedelta(hours=1), users=("Bob Martin",), moved=(), account_of=later
+    )
+    # When a run completes them in batches of one
+    report = await expire_grace_periods(as_of=AS_OF, batch_size=1)
+    # Then each batch wrote its own email to each admin, naming its trade-in
+    assert report.emails == 4
+    alice = later.admins[0]
+    rows = await OutboxMessage.filter(recipient=alice.email).order_by("created_at", "dedupe_key")
+    keys = {r.dedupe_key: r.payload["trade_ins"] for r in rows}
+    assert keys == {
+        f"grace_expired:{earlier.trade_in.id}:{alice.id}": [
+            _listed(earlier, ENDS - dt.timedelta(hours=1), "Bob Martin")
+        ],
+        f"grace_expired:{later.trade_in.id}:{alice.id}": [_listed(later, ENDS, "Ann Lee")],
+    }
 
 
 async def test_deadlines_with_microseconds_are_written_as_python_writes_them(any_db: str) -> None:
@@ -123,7 +205,7 @@ async def test_deadlines_with_microseconds_are_written_as_python_writes_them(any
     [event] = await AuditEvent.all()
     assert event.data["grace_ends_at"] == "2026-12-02T08:59:58.500000+00:00" == ends.isoformat()
     rows = await OutboxMessage.all()
-    assert [r.payload["grace_ended_at"] for r in rows] == [ends.isoformat()] * 2
+    assert [r.payload["trade_ins"][0]["grace_ended_at"] for r in rows] == [ends.isoformat()] * 2
 
 
 async def test_a_second_run_does_nothing(any_db: str) -> None:

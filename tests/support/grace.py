@@ -23,6 +23,7 @@ class InGrace:
     target: ProductSubscription
     trade_in: TradeIn
     users: dict[str, User] = field(default_factory=dict)  # by name
+    tag: str = ""  # in the contract number and the users' emails
 
 
 async def in_grace(
@@ -32,16 +33,25 @@ async def in_grace(
     moved: tuple[str, ...] = ("Cleo Diaz",),
     status: TradeInStatus = TradeInStatus.IN_GRACE,
     tag: str = "",
+    account_of: InGrace | None = None,
 ) -> InGrace:
     """A trade-in `status` whose grace ends at `ends`; every user of `users` has a seat on
-    the source, those of `moved` one on the target too."""
+    the source, those of `moved` one on the target too. By default in an account of its
+    own; with `account_of`, on a new contract of that trade-in's account (same admins)."""
     n = await Account.all().count() + 1
-    tag = tag or f"{n:03d}"
-    account = await factories.account(name=f"Acme {tag}")
-    primary = await factories.user(email=f"alice.{tag}@acme.example", name=f"Alice {tag}")
-    second = await factories.user(email=f"zoe.{tag}@acme.example", name=f"Zoé {tag}", locale="fr")
-    await factories.member(account, primary, role=Role.PRIMARY_ADMIN)
-    await factories.member(account, second, role=Role.SECONDARY_ADMIN)
+    if account_of is None:
+        tag = tag or f"{n:03d}"
+        account = await factories.account(name=f"Acme {tag}")
+        primary = await factories.user(email=f"alice.{tag}@acme.example", name=f"Alice {tag}")
+        second = await factories.user(
+            email=f"zoe.{tag}@acme.example", name=f"Zoé {tag}", locale="fr"
+        )
+        await factories.member(account, primary, role=Role.PRIMARY_ADMIN)
+        await factories.member(account, second, role=Role.SECONDARY_ADMIN)
+    else:
+        account, (primary, second) = account_of.account, account_of.admins
+        earlier = await TradeIn.filter(source__contract__account_id=account.id).count()
+        tag = tag or f"{account.name.split()[-1]}-{earlier + 1}"
     contract = await factories.contract(account, number=f"C-GRACE-{tag}")
     in_grace_now = status is TradeInStatus.IN_GRACE
     source = await factories.subscription(
@@ -60,7 +70,7 @@ async def in_grace(
         ordered_at=ends - dt.timedelta(days=30),
         grace_ends_at=ends,
     )
-    world = InGrace(account, [primary, second], source, target, trade_in)
+    world = InGrace(account, [primary, second], source, target, trade_in, tag=tag)
     for name in users:
         slug = name.split()[0].lower()
         person = await factories.user(email=f"{slug}.{tag}@acme.example", name=name)

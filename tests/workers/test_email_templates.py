@@ -19,6 +19,15 @@ from workers import mailer
 SETTINGS = make_settings("sqlite://:memory:")  # public_url: http://seatwise.test
 BUILT_IN = {"public_url", "locale", "subject"}
 
+# One trade-in at the top level: a grace_expired row queued before the digest.
+LEGACY_GRACE_EXPIRED: dict[str, Any] = {
+    "contract_number": "110000002",
+    "source_product": "Revit LT",
+    "target_product": "Revit",
+    "grace_ended_at": "2026-12-02T09:00:00+00:00",
+    "users_removed": [{"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"}],
+}
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "ready_to_download": {
         "user_name": "Chloé Dubois",
@@ -54,11 +63,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "grace_expired": {
         "admin_name": "Alice Martin",
         "account_name": "Acme Engineering",
-        "contract_number": "110000002",
-        "source_product": "Revit LT",
-        "target_product": "Revit",
-        "grace_ended_at": "2026-12-02T09:00:00+00:00",
-        "users_removed": [{"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"}],
+        "trade_ins": [
+            {
+                "contract_number": "110000002",
+                "source_product": "Revit LT",
+                "target_product": "Revit",
+                "grace_ended_at": "2026-12-02T09:00:00+00:00",
+                "users_removed": [{"name": "Hugo Bernard", "email": "hugo.bernard@acme.example"}],
+            }
+        ],
+        # The shape of rows queued before the digest (used only without `trade_ins`).
+        **LEGACY_GRACE_EXPIRED,
     },
     "trade_in_requested": {
         "partner_name": "Northwind CAD Solutions",
@@ -516,6 +531,18 @@ def test_grace_expired_says_the_old_access_was_removed(
     message = render("grace_expired", locale)
     assert message["Subject"] == subject
     assert [line for line in expected if line not in lines(message)] == []
+    # A row queued before the digest (its one trade-in at the top level) reads the same
+    legacy = {"admin_name": "Alice Martin", "account_name": "Acme Engineering"}
+    old = mailer.render("grace_expired", locale, {**legacy, **LEGACY_GRACE_EXPIRED}, SETTINGS)
+    assert (old["Subject"], text_of(old), html_of(old)) == (
+        subject,
+        text_of(message),
+        html_of(message),
+    )
+
+
+def _expired(**changes: Any) -> dict[str, Any]:
+    return {**SAMPLES["grace_expired"]["trade_ins"][0], **changes}
 
 
 @pytest.mark.parametrize(
@@ -526,7 +553,64 @@ def test_grace_expired_says_the_old_access_was_removed(
     ],
 )
 def test_grace_expired_with_nobody_left(locale: str, line: str) -> None:
-    assert line in lines(render("grace_expired", locale, users_removed=[]))
+    assert line in lines(render("grace_expired", locale, trade_ins=[_expired(users_removed=[])]))
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "expected"),
+    [
+        (
+            "en",
+            "Trade-ins complete: access to 2 old subscriptions has ended",
+            [
+                "The trade-in periods of 2 subscriptions of Acme Engineering have ended. The old "
+                "access was removed:",
+                "Revit LT on contract 110000002, ended on December 2, 2026: replaced by Revit.",
+                "Unassigned from Revit LT (if they still need the software, assign them to the "
+                "Revit subscription):",
+                "- Hugo Bernard <hugo.bernard@acme.example>",
+                "AutoCAD LT on contract 110000003, ended on December 3, 2026: replaced by AutoCAD.",
+                "No user was still assigned to AutoCAD LT.",
+            ],
+        ),
+        (
+            "fr",
+            "Reprises terminées : l'accès à 2 anciens abonnements a pris fin",
+            [
+                "Les périodes de reprise de 2 abonnements du compte Acme Engineering ont pris "
+                "fin. L'ancien accès a été supprimé :",
+                "Revit LT du contrat 110000002, fin le 2 décembre 2026 : remplacé par Revit.",
+                "Retirés de l'abonnement Revit LT (s'ils ont encore besoin du logiciel, "
+                "attribuez-leur l'abonnement Revit) :",
+                "- Hugo Bernard <hugo.bernard@acme.example>",
+                "AutoCAD LT du contrat 110000003, fin le 3 décembre 2026 : remplacé par AutoCAD.",
+                "Plus aucun utilisateur n'était attribué à AutoCAD LT.",
+            ],
+        ),
+    ],
+)
+def test_grace_expired_lists_each_trade_in_of_the_account(
+    locale: str, subject: str, expected: list[str]
+) -> None:
+    # Given two trade-ins of one account completed together, one with nobody left
+    second = _expired(
+        contract_number="110000003",
+        source_product="AutoCAD LT",
+        target_product="AutoCAD",
+        grace_ended_at="2026-12-03T09:00:00+00:00",
+        users_removed=[],
+    )
+    # When their admin's email is rendered
+    message = render("grace_expired", locale, trade_ins=[_expired(), second])
+    # Then one email names both, in order, each with who lost access
+    assert message["Subject"] == subject
+    found = lines(message)
+    assert [line for line in expected if line not in found] == []
+    assert [found.index(line) for line in expected] == sorted(
+        found.index(line) for line in expected
+    )
+    html = html_of(message)
+    assert html.index("Revit LT</strong>") < html.index("AutoCAD LT</strong>")
 
 
 # trade_in_requested -------------------------------------------------------------------------
@@ -653,13 +737,13 @@ def test_a_line_break_in_the_data_never_breaks_the_subject_header() -> None:
 )
 def test_dates_are_written_in_the_readers_language(value: str, english: str, french: str) -> None:
     for locale, expected in (("en", english), ("fr", french)):
-        message = render("grace_expired", locale, grace_ended_at=value)
+        message = render("grace_expired", locale, trade_ins=[_expired(grace_ended_at=value)])
         assert expected in text_of(message)
 
 
 def test_a_malformed_date_is_a_permanent_error() -> None:
     with pytest.raises(mailer.PermanentMailError):
-        render("grace_expired", "en", grace_ended_at="next tuesday")
+        render("grace_expired", "en", trade_ins=[_expired(grace_ended_at="next tuesday")])
 
 
 # The fixed boundary between the parts (mailer.BOUNDARY) relies on quoted-printable parts.
