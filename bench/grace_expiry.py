@@ -262,48 +262,53 @@ def run(args: argparse.Namespace) -> Figures:
 
 # What the section says about earlier runs and what changed since (kept by hand: the run
 # writes only the figures above it).
-HISTORY = """Where the time goes (EXPLAIN (ANALYZE, BUFFERS) of single batches, perf of the
-backend, pg_stat_statements over whole runs): the floor and the expiry are both mostly
-index maintenance. Ending a seat cannot be a HOT update (`unassigned_at` is in the
-predicate of the one-active-seat index), so every ended seat writes a new entry in each of
-the seat table's three other indexes; the claim writes five per trade-in, the audit
-events two, the emails four, and 200,000 foreign-key checks (audit and outbox rows to
-their account) run as triggers. Per batch of 1,000 the expiry touches about 160,000
-buffers where the floor's share is 45,000. No plan scans more than its batch (one did:
-see `moved` below), and the batch size does not matter: with two lanes, batches of
-1,000, 5,000 and 10,000 took 34 to 38 s of database CPU and 43 to 56 s at load 6, within
-the noise of one another; 1,000 keeps transactions short. What changed, each measured
-against the code before it on the same data:
+HISTORY = """Where the time goes (EXPLAIN (ANALYZE, BUFFERS, WAL) of single batches, perf of
+the backend, pg_stat_statements over whole runs): the floor and the expiry are both mostly
+index maintenance (`_bt_compare` and buffer lookups lead a flat profile). Ending a seat
+cannot be a HOT update (`unassigned_at` is in the predicate of the one-active-seat index),
+so PostgreSQL writes a new entry for the row in every full index of the table. No plan
+scans more than its batch, and the batch size does not matter (1,000, 5,000 and 10,000
+were within the noise of one another; 1,000 keeps transactions short).
+
+What changed, last first, each measured against the code before it on the same data.
+"30 batches" is a like-for-like probe: 40,000 due trade-ins generated as here, 30 batches
+of 1,000 with one lane, database CPU from /proc, the same hour:
+- one email per admin and account for the trade-ins a batch completes, instead of one per
+  trade-in (an account that traded in ten subscriptions together gets one email naming
+  them; the decision is written in domain/grace_expiry.py): 100,000 outbox rows, each with
+  four index entries, a foreign-key check and its JSON, became about 12,500; 30 batches:
+  8.6 s to 5.5 s of database CPU, the batch's main statement 6.6 s to 3.9 s;
+- migration 0005: the seat table's full indexes on `subscription_id` and `user_id` (every
+  search of seats by either asks for active seats only) replaced by one partial index of
+  the active seats by user, beside the one-active-seat index that leads with the
+  subscription; an ended seat now leaves them instead of adding entries. The floor of
+  300,000 seats went from 6.7 s to 3.2 s (EXPLAIN ANALYZE, the same data, back to back),
+  the batch's seat UPDATE from about 57 to 33 ms. The trade-in's (status, deadline) index
+  became a partial index of the trade-ins in grace, and its partner index one of those
+  that name a partner, so completing a trade-in writes two entries fewer (claim over 30
+  batches 1.40 s to 1.11 s). 30 batches: 10.1 s to 8.6 s of database CPU. Deleting a user
+  or a subscription (the product never does) now scans the seat table for their seats;
 - lanes: the run works two batches at once (`LANES`, what the worker job runs), so the
-  database's work spreads over both cores instead of one statement at a time: the same
-  database CPU (36 s both ways over 100 batches at load 5 to 6), wall time 83 s to 56 s;
-  whole benchmark at load 1.1, `--lanes 1`: 32.07 s (database CPU 32.6 s, floor 9.08 s),
-  `--lanes 2` (above): 16.41 s, so the other changes below gave about 9 % together;
+  database's work spreads over both cores instead of one statement at a time (at load
+  1.1: 32.07 s with one lane, 16.41 s with two, the same database CPU);
 - `moved` (the users already on the target, who lose nothing) read once per batch from
   the targets' active seats, instead of an EXISTS per seat that the planner evaluated
-  twice, or (when made a CTE of its own) hashed over a scan of all 600,000 seats: 131,000
-  buffers a batch to 116,000 in the batch's main statement;
+  twice or hashed over a scan of all 600,000 seats (buffers a batch 131,000 to 116,000);
 - migration 0004: the subscription's status lost its index (nothing searches by it) and
   the table has fill factor 90, so turning the sources REPLACED is a HOT update where the
-  page has room (46 % of them on this freshly generated data, whose due sources fill
-  whole pages): that statement's buffers a batch 19,500 to 11,600, its time over 100
-  batches about 6.5 s to 3 to 5 s;
+  page has room (that statement's buffers a batch 19,500 to 11,600);
 - the benchmark's cluster sizes (shared buffers that hold the working set, no checkpoint
-  during the run): the floor's backend alone spent 7.5 s of CPU before, about 5 s after
-  (one run each, load 4).
-Left as they are: the foreign-key checks (dropping them, tried on a copy only, saved
-about 14 % of the database CPU over 30 batches), and the seat table's indexes on
-`subscription_id` and `user_id` (every query of seats by either also asks for active
-seats, so partial indexes would serve them and spare the expiry and the floor two index
-entries per seat: the floor's database CPU fell from about 5 s to 3 s without them; a
-decision about history queries and deletes, not taken here).
+  during the run): the floor's backend alone spent 7.5 s of CPU before, about 5 s after.
+Left as they are: the foreign-key checks of the audit events (one per trade-in, about 8 %
+of a batch's main statement) and the seat's primary-key entry that every ended seat still
+writes (the price of the one-active-seat index, which the database must keep enforcing).
 
 The reference of the verdict above (0.41 s per 100,000 rows, measured before the project)
-does not describe this UPDATE on this table: at load 1.1 the floor's database CPU (7.9 s)
-equalled its wall time, so it waited for no core; it spends that CPU writing three index
-entries per seat. The estimate derived from it is kept only to compare with earlier runs.
+does not describe this UPDATE on this table: the floor's database CPU equals its wall
+time on a quiet machine, so it waits for no core; it spends that CPU on index entries.
+The estimate derived from it is kept only to compare with earlier runs.
 
-Before these changes (2026-12-01 15:30 UTC, load 1.1, the tests' cluster defaults, one
+Before all of these (2026-12-01 15:30 UTC, load 1.1, the tests' cluster defaults, one
 lane): expiry 35.21 s, floor 8.66 s (4.1 x). Earlier design, measured the same way the
 same day (load about 3): the batch's emails and audit events built in Python and written
 with `unnest` took 56.86 s, 4.9 x a floor of 11.53 s, of which 17.32 s was the Python
