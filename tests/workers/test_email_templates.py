@@ -566,8 +566,8 @@ def test_grace_expired_with_nobody_left(locale: str, line: str) -> None:
                 "The trade-in periods of 2 subscriptions of Acme Engineering have ended. The old "
                 "access was removed:",
                 "Revit LT on contract 110000002, ended on December 2, 2026: replaced by Revit.",
-                "Unassigned from Revit LT (if they still need the software, assign them to the "
-                "Revit subscription):",
+                "These users were unassigned from Revit LT. If they still need the software, "
+                "assign them to the Revit subscription:",
                 "- Hugo Bernard <hugo.bernard@acme.example>",
                 "AutoCAD LT on contract 110000003, ended on December 3, 2026: replaced by AutoCAD.",
                 "No user was still assigned to AutoCAD LT.",
@@ -580,8 +580,8 @@ def test_grace_expired_with_nobody_left(locale: str, line: str) -> None:
                 "Les périodes de reprise de 2 abonnements du compte Acme Engineering ont pris "
                 "fin. L'ancien accès a été supprimé :",
                 "Revit LT du contrat 110000002, fin le 2 décembre 2026 : remplacé par Revit.",
-                "Retirés de l'abonnement Revit LT (s'ils ont encore besoin du logiciel, "
-                "attribuez-leur l'abonnement Revit) :",
+                "Ces utilisateurs ont été retirés de l'abonnement Revit LT. S'ils ont encore "
+                "besoin du logiciel, attribuez-leur l'abonnement Revit :",
                 "- Hugo Bernard <hugo.bernard@acme.example>",
                 "AutoCAD LT du contrat 110000003, fin le 3 décembre 2026 : remplacé par AutoCAD.",
                 "Plus aucun utilisateur n'était attribué à AutoCAD LT.",
