@@ -56,6 +56,7 @@ from app.ratelimit import RateDecision
 from app.trusted_documents import Registry
 from app.wiring import grace_policy
 from domain.principals import PartnerPrincipal, Principal
+from infra.one_connection import one_connection
 from infra.settings import Settings
 from models import OutboxMessage
 from schema.compiled.schema import CompilingSchema
@@ -202,6 +203,7 @@ class GraphQLEndpoint:
             now=dt.datetime.fromtimestamp(now, dt.UTC),
             grace=self.grace,
             hand_over=self.hand_over,
+            reads=one_connection,
         )
         allowed = (
             {OperationType.QUERY}
