@@ -150,7 +150,8 @@ async def one_connection() -> AsyncIterator[None]:
         yield
     finally:
         handler.reset(token)
-        await pinned.give_back()
+        # Shielded: a request cancelled now must still give the connection back.
+        await asyncio.shield(pinned.give_back())
 
 
 __all__ = ["OneConnectionClient", "one_connection"]

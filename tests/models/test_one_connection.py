@@ -125,3 +125,30 @@ async def test_sqlite_and_transactions_are_left_as_they_are(db: str) -> None:
         # Then its statements use that connection, as before
         assert _client() is client
         assert await Account.all().count() == 0
+
+
+async def test_a_block_cancelled_on_its_way_out_still_gives_its_connection_back(
+    pg_empty_db: str,
+) -> None:
+    # Given a block whose connection is busy (a statement of one of its tasks) when it ends
+    await _backend()
+    idle = _pool().get_idle_size()
+    busy = asyncio.Event()
+    clients: list[Any] = []
+
+    async def block() -> None:
+        async with one_connection():
+            clients.append(_client())
+            await clients[0]._lock.acquire()
+            busy.set()
+
+    task = asyncio.create_task(block())
+    await busy.wait()
+    # When the request is cancelled while the block waits to give the connection back
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Then, once the statement is over, the connection is back in the pool all the same
+    clients[0]._lock.release()
+    async with clients[0]._lock:
+        assert _pool().get_idle_size() == idle
