@@ -229,9 +229,7 @@ class Paths:
 async def both_paths(database_url: str) -> AsyncIterator[Paths]:
     apps = [
         create_app(
-            # Every request reads its token (no cache): the statement counts of the two
-            # paths compare like for like whichever request came first.
-            make_settings(database_url, compiled_execution=flag, token_cache_seconds=0),
+            make_settings(database_url, compiled_execution=flag),
             manage_database=False,
             clock=NOW.timestamp,
         )
