@@ -22,14 +22,23 @@ from redis.asyncio import Redis
 from app import ratelimit
 from app.auth import AuthenticationError, authenticate
 from app.ratelimit import RateDecision
+from app.token_cache import TokenCache
 from domain.principals import Principal
 from infra.settings import Settings
 
 
 class Admission:
-    def __init__(self, settings: Settings, redis: Redis | None, host: str | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis | None,
+        host: str | None,
+        tokens: TokenCache | None = None,
+    ) -> None:
         self.settings = settings
         self.redis = redis
+        # API tokens' principals kept a few seconds (app/token_cache.py), or None.
+        self.tokens = tokens
         self.failures_key = "failures:" + ratelimit.address_key(host)
 
     async def address_refused(self, now: float) -> RateDecision | None:
@@ -47,7 +56,10 @@ class Admission:
         is missing, malformed or refused."""
         try:
             return await authenticate(
-                authorization, self.settings, now=dt.datetime.fromtimestamp(now, dt.UTC)
+                authorization,
+                self.settings,
+                now=dt.datetime.fromtimestamp(now, dt.UTC),
+                tokens=self.tokens,
             )
         except AuthenticationError:
             if self.redis is not None:

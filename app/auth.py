@@ -17,6 +17,7 @@ from uuid import UUID
 
 import jwt
 
+from app.token_cache import TokenCache
 from domain.principals import MemberPrincipal, Principal
 from domain.tokens import principal_for_token, principal_for_user
 from infra.settings import Settings
@@ -42,11 +43,19 @@ def bearer_token(authorization: str | None) -> str:
 
 
 async def authenticate(
-    authorization: str | None, settings: Settings, *, now: dt.datetime
+    authorization: str | None,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    tokens: TokenCache | None = None,
 ) -> Principal:
+    """The caller; `tokens` keeps API tokens' principals a few seconds (app/token_cache.py)."""
     token = bearer_token(authorization)
     if token.startswith(settings.token_prefix):
-        principal = await principal_for_token(token, now=now)
+        if tokens is not None:
+            principal = await tokens.principal(token, now=now)
+        else:
+            principal = await principal_for_token(token, now=now)
     elif token.count(".") == 2 and (settings.jwt_secret or settings.jwt_jwks_url):
         principal = await _principal_for_jwt(token, settings)
     else:

@@ -53,9 +53,11 @@ from app.errors import ApiError, error_code_of, masked_error
 from app.graphiql import graphiql_page
 from app.persisted_queries import ApqStore, Document, Documents, document_request
 from app.ratelimit import RateDecision
+from app.token_cache import TokenCache
 from app.trusted_documents import Registry
 from app.wiring import grace_policy
 from domain.principals import PartnerPrincipal, Principal
+from infra.one_connection import one_connection
 from infra.settings import Settings
 from models import OutboxMessage
 from schema.compiled.schema import CompilingSchema
@@ -108,6 +110,10 @@ class GraphQLEndpoint:
         # token expiry and the request's context all use that one instant (and tests
         # move it instead of waiting for a minute to pass).
         self.clock = clock
+        # API tokens' principals, kept TOKEN_CACHE_SECONDS by this process (0: not kept).
+        self.tokens = (
+            TokenCache(settings.token_cache_seconds) if settings.token_cache_seconds > 0 else None
+        )
         # Compiled execution of queries (schema/compiled), unless the settings turn it off.
         self._execution_options: dict[str, Any] = (
             {"compiled": settings.compiled_execution} if isinstance(schema, CompilingSchema) else {}
@@ -162,7 +168,8 @@ class GraphQLEndpoint:
         if request.method == "GET" and not _names_a_document(request) and wants_html:
             return graphiql_page()
         redis: Redis | None = getattr(request.app.state, "redis", None)
-        admission = Admission(self.settings, redis, request.client.host if request.client else None)
+        host = request.client.host if request.client else None
+        admission = Admission(self.settings, redis, host, self.tokens)
         check = await admission.address_refused(now)
         if check is not None:
             return _throttled(
@@ -202,6 +209,7 @@ class GraphQLEndpoint:
             now=dt.datetime.fromtimestamp(now, dt.UTC),
             grace=self.grace,
             hand_over=self.hand_over,
+            reads=one_connection,
         )
         allowed = (
             {OperationType.QUERY}

@@ -113,10 +113,19 @@ async def _token_row(token_hash: str) -> list[Any] | None:
     ]
 
 
-async def principal_for_token(token: str, *, now: datetime) -> Principal | None:
-    """The principal of a valid token; None for unknown, revoked or expired tokens. One
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a valid token grants, and until when (None: until revoked)."""
+
+    principal: Principal
+    expires_at: datetime | None
+
+
+async def grant_for_token(token_hash: str, *, now: datetime) -> TokenGrant | None:
+    """The grant of the token with this digest when it is valid at `now`; None for
+    unknown, revoked or expired tokens, and for a member who left the account. One
     statement: the token and the role of its member."""
-    found = await _token_row(hash_token(token))
+    found = await _token_row(token_hash)
     if found is None:
         return None
     revoked_at, expires_at, partner_id, user_id, account_id, role = found
@@ -125,13 +134,19 @@ async def principal_for_token(token: str, *, now: datetime) -> Principal | None:
     if expires_at is not None and expires_at <= now:
         return None
     if partner_id is not None:
-        return PartnerPrincipal(partner_id=partner_id)
+        return TokenGrant(PartnerPrincipal(partner_id=partner_id), expires_at)
     assert user_id is not None
     assert account_id is not None
     if role is None:
         # The user left the account after the token was made: the token no longer works.
         return None
-    return MemberPrincipal(user_id=user_id, roles={account_id: role})
+    return TokenGrant(MemberPrincipal(user_id=user_id, roles={account_id: role}), expires_at)
+
+
+async def principal_for_token(token: str, *, now: datetime) -> Principal | None:
+    """The principal of a valid token; None for unknown, revoked or expired tokens."""
+    grant = await grant_for_token(hash_token(token), now=now)
+    return None if grant is None else grant.principal
 
 
 async def principal_for_user(user_id: UUID) -> MemberPrincipal:

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         default="sw_", description="Prefix of API tokens, so leaked tokens are recognisable."
     )
 
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long each API process keeps what a valid API token grants "
+        "(/graphql over HTTP): a revoked token, or a member's removal or new role, takes "
+        "effect within this time; 0 reads the token on every request.",
+    )
+
     rate_limit_per_minute: int = Field(
         default=1200,
         ge=0,

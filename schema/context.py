@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 
 HandOver = Callable[[Sequence[OutboxMessage]], Awaitable[object]]
+# A block around the execution of a query operation, for its reads (the app's: one
+# database connection for all of them, infra/one_connection.py).
+Reads = Callable[[], AbstractAsyncContextManager[object]]
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Context:
     hand_over: HandOver = field(repr=False)
     # The process's live account events, for subscriptions (none over plain HTTP).
     events: AccountEventFeed | None = field(default=None, repr=False)
+    # Entered by the compiled execution (schema/compiled) around a query operation.
+    reads: Reads = field(default=nullcontext, repr=False)
 
     def refresh(self, now: dt.datetime) -> None:
         """A new instant and empty loaders: a subscription answers each event as a request
@@ -61,6 +67,7 @@ async def build_context(
     grace: GracePolicy,
     hand_over: HandOver | None = None,
     events: AccountEventFeed | None = None,
+    reads: Reads | None = None,
 ) -> Context:
     scope = await read_scope(principal)
     return Context(
@@ -72,6 +79,7 @@ async def build_context(
         loaders=Loaders(scope),
         hand_over=hand_over or _keep_for_the_relay,
         events=events,
+        reads=reads or nullcontext,
     )
 
 

@@ -65,6 +65,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "redis_url": "redis://127.0.0.1:1/0",
         "smtp_url": "smtp://127.0.0.1:1",
         "public_url": "http://seatwise.test",
+        # Every request reads its token, so statement counts compare like for like whatever
+        # request came first; tests/app/test_token_cache.py turns the cache on.
+        "token_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -104,6 +104,20 @@ class CompiledExecution:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return await _standard(schema, document, kwargs)
+        context = kwargs.get("context_value")
+        if not isinstance(context, Context):
+            return await self._query(schema, document, operation_name, kwargs)
+        # A query's statements share what the app gives them (one database connection).
+        async with context.reads():
+            return await self._query(schema, document, operation_name, kwargs)
+
+    async def _query(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        kwargs: dict[str, Any],
+    ) -> Any:
         manager = kwargs.get("middleware")
         if getattr(manager, "middlewares", None):
             return await self._fallback(schema, document, kwargs, "field middleware", None)

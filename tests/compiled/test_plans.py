@@ -11,6 +11,7 @@ import pytest
 import strawberry
 
 from infra.settings import load_settings
+from models import Account
 from resolvers.assembly import build_schema
 from resolvers.assembly import schema as served
 from schema.compiled import execution
@@ -274,3 +275,35 @@ async def test_a_compiled_page_costs_the_same_statements_on_postgresql(
     pg_empty_api: httpx.AsyncClient,
 ) -> None:
     assert await _page_statements(pg_empty_api, 10) == await _page_statements(pg_empty_api, 100)
+
+
+async def test_a_compiled_page_on_postgresql_reads_on_one_connection(
+    pg_empty_api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a page of 10 users, and the connections taken from the pool counted
+    email = "admin@one.example"
+    account_id = await make_account("One Connection", 10, admin_email=email)
+    token = await member_token(email, "One Connection")
+    pool = Account._meta.db._pool
+    taken: list[object] = []
+    acquire = type(pool).acquire
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        taken.append(self)
+        return acquire(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(pool), "acquire", counting)
+    # When it is read
+    with counting_sql() as statements:
+        response = await pg_empty_api.post(
+            "/graphql",
+            json={
+                "query": PAGE,
+                "variables": {"account": to_global_id("Account", account_id), "first": 10},
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    # Then its 7 statements took two connections: the token's, and one for the whole query
+    assert len(response.json()["data"]["account"]["users"]["edges"]) == 10
+    assert len(statements) == 7
+    assert len(taken) == 2
