@@ -37,9 +37,9 @@ Decisions written down:
 - One email per admin and account for a batch, not per trade-in: an account that traded
   in ten subscriptions together sees their grace periods end together, and its admins
   would otherwise get ten emails in the same minute (writing them was also about a third
-  of the database's work in a batch: bench/RESULTS.md). A batch holds the account's trade-ins due by the
-  same moment, so the account's trade-ins with one deadline share one email; those that
-  a run splits over two batches (or lanes) get two.
+  of the database's work in a batch: bench/RESULTS.md). A batch holds the account's
+  trade-ins due by the same moment, so the account's trade-ins with one deadline share
+  one email; those that a run splits over two batches (or lanes) get two.
 - Resumable: each batch commits on its own; a run that dies leaves whole batches done and
   the rest IN_GRACE for the next run. Emails are written with their dedupe key
   (`grace_expired:<the account's first trade-in of the batch>:<admin>`; a trade-in is
