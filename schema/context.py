@@ -43,7 +43,7 @@ class Context:
     hand_over: HandOver = field(repr=False)
     # The process's live account events, for subscriptions (none over plain HTTP).
     events: AccountEventFeed | None = field(default=None, repr=False)
-    # Entered by the compiled execution (schema/compiled) around a query operation.
+    # Entered around the execution of a query operation (schema/compiled, either path).
     reads: Reads = field(default=nullcontext, repr=False)
 
     def refresh(self, now: dt.datetime) -> None:

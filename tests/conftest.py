@@ -105,7 +105,7 @@ async def demo_db(demo_template: Path, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def served_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app served by uvicorn on a free port, and a client for it."""
     server = await start_api_server(create_app(settings, manage_database=False))
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
@@ -117,7 +117,7 @@ async def _served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def demo_api(demo_db: str, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
     """The real app served by uvicorn over HTTP, on the `demo_db` database (the demo data
     set): for the tests of the demo data itself, such as the README's examples."""
-    async with _served(make_settings(demo_db, redis_url=redis_server.url)) as client:
+    async with served_app(make_settings(demo_db, redis_url=redis_server.url)) as client:
         yield client
 
 
@@ -130,7 +130,7 @@ def settings_empty(db: str, redis_server: RedisServer) -> Settings:
 async def empty_api(settings_empty: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app served by uvicorn over HTTP, on the `db` database (catalog and plans
     only): the test builds its rows with tests/support/factories.py."""
-    async with _served(settings_empty) as client:
+    async with served_app(settings_empty) as client:
         yield client
 
 
@@ -199,5 +199,5 @@ async def pg_empty_api(
     """The real app over HTTP on a PostgreSQL database with the catalog and plans only:
     the test builds its rows with tests/support/factories.py."""
     settings = make_settings(pg_empty_db, redis_url=redis_server.url)
-    async with _served(settings) as client:
+    async with served_app(settings) as client:
         yield client

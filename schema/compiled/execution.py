@@ -18,6 +18,7 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any
 
 from graphql import (
@@ -104,12 +105,7 @@ class CompiledExecution:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return await _standard(schema, document, kwargs)
-        context = kwargs.get("context_value")
-        if not isinstance(context, Context):
-            return await self._query(schema, document, operation_name, kwargs)
-        # A query's statements share what the app gives them (one database connection).
-        async with context.reads():
-            return await self._query(schema, document, operation_name, kwargs)
+        return await self._query(schema, document, operation_name, kwargs)
 
     async def _query(
         self,
@@ -202,6 +198,28 @@ def _executor(schema: GraphQLSchema, document: DocumentNode, kwargs: dict[str, A
     executor_class = arguments.pop("executor_class", None) or IncrementalExecutor
     arguments["raw_variable_values"] = arguments.pop("variable_values", None)
     return executor_class.build(schema, document, **arguments)
+
+
+async def with_query_reads(
+    execute: Callable[..., Any], schema: GraphQLSchema, document: DocumentNode, **kwargs: Any
+) -> Any:
+    """`execute` (compiled or graphql-core's) with a query operation inside its context's
+    `reads` block (the app's: one database connection for all the query's statements),
+    whichever path answers it; mutations and anything without a Context as they are."""
+    context = kwargs.get("context_value")
+    operation = get_operation_ast(document, kwargs.get("operation_name"))
+    if (
+        not isinstance(context, Context)
+        or operation is None
+        or operation.operation is not OperationType.QUERY
+    ):
+        return await _settled(execute(schema, document, **kwargs))
+    async with context.reads():
+        return await _settled(execute(schema, document, **kwargs))
+
+
+async def _settled(result: Any) -> Any:
+    return await result if isawaitable(result) else result
 
 
 async def _standard(schema: GraphQLSchema, document: DocumentNode, kwargs: dict[str, Any]) -> Any:

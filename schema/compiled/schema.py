@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, cast
 
 from graphql import GraphQLField
@@ -20,14 +21,14 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
-from schema.compiled.execution import CompiledExecution
+from schema.compiled.execution import CompiledExecution, with_query_reads
 from schema.compiled.info import lazy_info_class, real_path
 from schema.compiled.plan import Direct
 from schema.limits.seatwise_schema import SeatwiseSchema
 
-# Set by `execute` only: strawberry's other ways in (`execute_sync`, `introspect`, the
-# streaming transports) keep graphql-core.
-_COMPILED: ContextVar[bool] = ContextVar("seatwise_compiled_execution", default=False)
+# Set by `execute` only (whether the request is compiled): strawberry's other ways in
+# (`execute_sync`, `introspect`, the streaming transports: None) keep graphql-core as is.
+_COMPILED: ContextVar[bool | None] = ContextVar("seatwise_compiled_execution", default=None)
 
 
 class CompilingSchema(SeatwiseSchema):
@@ -127,7 +128,9 @@ class CompilingSchema(SeatwiseSchema):
 
     def _get_execute_function(self) -> Callable[..., Any]:
         standard = super()._get_execute_function()
-        # Incremental delivery (@defer/@stream) has its own executor: never compiled.
-        if not _COMPILED.get() or standard is not graphql_execute:
+        compiled = _COMPILED.get()
+        # Incremental delivery (@defer/@stream) has its own executor: never compiled; and
+        # strawberry's other ways in (None) keep graphql-core's as it is.
+        if compiled is None or standard is not graphql_execute:
             return standard
-        return self.compiled.execute
+        return partial(with_query_reads, self.compiled.execute if compiled else standard)

@@ -19,8 +19,10 @@ from schema.compiled.schema import CompilingSchema
 from schema.ids import to_global_id
 from tests.compiled.differential import both_paths, placeholders, problems, tokens
 from tests.compiled.operations import Operation
+from tests.conftest import make_settings, served_app
 from tests.support.bulk import make_account
 from tests.support.graphql import counting_sql
+from tests.support.services import RedisServer
 from tests.support.tokens import member_token
 
 # A small schema with every unusual thing a plan hands back to graphql-core.
@@ -277,7 +279,19 @@ async def test_a_compiled_page_costs_the_same_statements_on_postgresql(
     assert await _page_statements(pg_empty_api, 10) == await _page_statements(pg_empty_api, 100)
 
 
-async def test_a_compiled_page_on_postgresql_reads_on_one_connection(
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "graphql-core"])
+async def test_a_page_on_postgresql_reads_on_one_connection_on_either_path(
+    pg_empty_db: str,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    compiled: bool,
+) -> None:
+    settings = make_settings(pg_empty_db, redis_url=redis_server.url, compiled_execution=compiled)
+    async with served_app(settings) as client:
+        await _page_on_one_connection(client, monkeypatch)
+
+
+async def _page_on_one_connection(
     pg_empty_api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a page of 10 users, and the connections taken from the pool counted

@@ -38,9 +38,8 @@ async def in_grace(
     """A trade-in `status` whose grace ends at `ends`; every user of `users` has a seat on
     the source, those of `moved` one on the target too. By default in an account of its
     own; with `account_of`, on a new contract of that trade-in's account (same admins)."""
-    n = await Account.all().count() + 1
     if account_of is None:
-        tag = tag or f"{n:03d}"
+        tag = tag or f"{await Account.all().count() + 1:03d}"
         account = await factories.account(name=f"Acme {tag}")
         primary = await factories.user(email=f"alice.{tag}@acme.example", name=f"Alice {tag}")
         second = await factories.user(
